@@ -1,0 +1,44 @@
+# Two commands do everything: `make run` and `make test`. See README.md.
+PYTHON_VERSION := $(shell cat .python-version)
+# pyenv's interpreter when there is one, else whatever python3 is on PATH (it must be >= 3.12).
+PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null || command -v python$(PYTHON_VERSION) || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEVSTACK := $(BIN)/python -m accountability.devstack
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test venv lint format bench chaos chromium clean
+
+run: venv
+	$(DEVSTACK) run
+
+test: venv chromium
+	$(DEVSTACK) exec -- $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# The virtual environment is rebuilt whenever the lock file changes.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	touch $@
+
+# Browser tests drive the system Chromium (Playwright cannot download its own here).
+chromium:
+	@test -x /usr/bin/chromium || scripts/install-chromium
+
+# Regenerate the lock file after editing pyproject.toml.
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.12 --generate-hashes --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

