@@ -4,6 +4,12 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accountability.web.urls")),
+    path("", include("accountability.catalog.urls")),
+    path("", include("accountability.changes.urls")),
+    path("", include("accountability.incidents.urls")),
+    path("", include("accountability.analysis.urls")),
+    path("webhooks/", include("accountability.ingest.urls")),
+    path("api/v1/", include("accountability.api.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
