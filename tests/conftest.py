@@ -1,6 +1,14 @@
+import os
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import quote
+
 import pytest
 from django.db import connection
 
+from accountability.celery import app as celery_app
 from tests.factories import TEST_PASSWORD, UserFactory
 
 
@@ -30,3 +38,73 @@ def user(db):
 def logged_in_client(client, user):
     client.login(username=user.username, password=TEST_PASSWORD)
     return client
+
+
+def _database_url(settings_dict: dict) -> str:
+    host = quote(settings_dict.get("HOST") or "", safe="")
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = f":{quote(settings_dict['PASSWORD'], safe='')}" if settings_dict.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real Celery worker in its own process, consuming a queue of this test's own through the real Redis.
+
+    It talks to the test database, so tests that use it commit their data (transactional_db).
+    Yields the Popen; the worker is stopped (and waited for) afterwards.
+    """
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=_database_url(connection.settings_dict),
+        CELERY_QUEUE=queue,
+        CACHE_KEY_PREFIX=settings.CACHES["default"].get("KEY_PREFIX", ""),
+    )
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "accountability",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"{queue}@%h",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+    try:
+        yield process
+    finally:
+        celery_app.conf.task_default_queue = previous_queue
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.2):
+    """Polls `predicate` until it returns something truthy; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout:.0f}s")
