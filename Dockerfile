@@ -1,0 +1,11 @@
+FROM python:3.13-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.lock .
+RUN pip install --no-cache-dir uv==0.13.8 && uv pip sync --system requirements.lock
+COPY . .
+# Static files are collected at build time with throwaway settings; whitenoise serves them.
+RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=build python manage.py collectstatic --no-input
+RUN useradd --system --uid 1000 app && chown -R app /app
+USER app
+EXPOSE 8000

@@ -1,0 +1,72 @@
+"""docker-compose.yml cannot be started here (no Docker engine), so check what can be: that it parses and
+that it matches the settings module and the code it names."""
+
+import importlib
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from django.conf import settings
+
+COMPOSE = yaml.safe_load((Path(settings.BASE_DIR) / "docker-compose.yml").read_text())
+SETTINGS_SOURCE = (Path(settings.BASE_DIR) / "accountability" / "settings.py").read_text()
+APP_SERVICES = ["migrate", "web", "worker", "beat"]
+
+
+def settings_variables() -> set[str]:
+    return set(
+        re.findall(r"""(?:environ\.get|env_bool|env_int|env_list)\(\s*["']([A-Z_]+)["']""", SETTINGS_SOURCE)
+    )
+
+
+def test_it_has_the_production_services():
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(COMPOSE["services"])
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_every_variable_it_sets_is_read_by_the_settings(service):
+    variables = set(COMPOSE["services"][service]["environment"])
+    assert variables - settings_variables() == set()
+
+
+def test_it_sets_what_production_settings_require():
+    env = COMPOSE["services"]["web"]["environment"]
+    assert env["DJANGO_DEBUG"] == "0"
+    assert {"DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= set(env)
+    # Secrets are required from the environment, never written in the file.
+    assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
+
+
+def test_its_urls_point_at_its_own_postgres_and_redis():
+    env = COMPOSE["services"]["web"]["environment"]
+    database = urlsplit(env["DATABASE_URL"].replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "pw"))
+    postgres = COMPOSE["services"]["postgres"]["environment"]
+    assert database.scheme == "postgres"
+    assert database.hostname == "postgres"
+    assert database.username == postgres["POSTGRES_USER"]
+    assert database.path.lstrip("/") == postgres["POSTGRES_DB"]
+    assert urlsplit(env["REDIS_URL"]).hostname == "redis"
+
+
+def test_web_runs_gunicorn_on_our_wsgi_application():
+    command = COMPOSE["services"]["web"]["command"]
+    assert command[0] == "gunicorn"
+    module, attribute = command[1].split(":")
+    assert callable(getattr(importlib.import_module(module), attribute))
+
+
+@pytest.mark.parametrize(("service", "role"), [("worker", "worker"), ("beat", "beat")])
+def test_worker_and_beat_run_our_celery_app(service, role):
+    command = COMPOSE["services"][service]["command"]
+    assert command[:4] == ["celery", "-A", "accountability", role]
+    assert importlib.import_module("accountability").celery_app.main == "accountability"
+
+
+def test_the_healthcheck_asks_our_health_endpoint():
+    from django.urls import resolve
+
+    healthcheck = " ".join(COMPOSE["services"]["web"]["healthcheck"]["test"])
+    path = re.search(r"http://127\.0\.0\.1:8000(/\S*?)'", healthcheck).group(1)
+    assert resolve(path).url_name == "healthz"
