@@ -79,6 +79,7 @@ class SuspectChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     verdict_at = models.DateTimeField(null=True, blank=True)
+    verdict_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["incident", "rank"]
