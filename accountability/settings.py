@@ -210,7 +210,13 @@ CACHES = {
     }
 }
 
+# Ingest (DESIGN §15): the largest webhook body accepted (larger answers 413), and how long a delivery may
+# stay pending before the sweep assumes its task was lost and enqueues it again.
+INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
+INGEST_SWEEP_AFTER_SECONDS = env_int("INGEST_SWEEP_AFTER_SECONDS", 60)
+
 # Periodic work. Each entry names a task by its registered name; apps add theirs as they land.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "web.record_heartbeat", "schedule": 30.0},
+    "ingest-sweep-pending": {"task": "ingest.sweep_pending_deliveries", "schedule": 60.0},
 }

@@ -1,5 +1,7 @@
 from django.db import models
 
+from accountability.ingest.fields import EncryptedTextField
+
 
 class Source(models.Model):
     class Kind(models.TextChoices):
@@ -12,8 +14,9 @@ class Source(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     name = models.SlugField(max_length=100, unique=True)
-    secret = models.CharField(max_length=500, blank=True, help_text="Webhook signing secret")
-    token = models.CharField(max_length=500, blank=True, help_text="Token for pulling from the source's API")
+    # Both are encrypted at rest (see fields.py); a webhook source without a secret refuses every delivery.
+    secret = EncryptedTextField(blank=True, help_text="Webhook signing secret (or CDEvents bearer token)")
+    token = EncryptedTextField(blank=True, help_text="Token for pulling from the source's API")
     url = models.URLField(max_length=500, blank=True, help_text="Base URL of the source's API, for pull jobs")
     config = models.JSONField(default=dict, blank=True, help_text="Source-specific options (repositories, …)")
     enabled = models.BooleanField(default=True)
@@ -47,7 +50,7 @@ class Delivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, or why it was ignored")
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
