@@ -1,0 +1,183 @@
+"""The sign-off ledger: append-only and hash-chained, so any later edit of an entry is detectable.
+
+Each entry stores `prev_hash` (the hash of the entry before it, or GENESIS_HASH for the first) and
+`hash = sha256(prev_hash + canonical JSON of its content)`. Changing any content field of any entry,
+deleting one, or reordering them breaks the chain at that entry, which `ledger_verify` reports.
+The database refuses UPDATE and DELETE on the table (trigger `signoff_append_only`), so this module
+only ever inserts.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accountability.catalog.models import Person
+from accountability.changes.models import Change, SignOff
+
+GENESIS_HASH = "0" * 64
+
+# Appends are serialised on this PostgreSQL advisory lock: two concurrent appends must not both read
+# the same last hash, or the chain would fork (the unique constraint on prev_hash would then refuse
+# the second, but waiting is kinder than failing). The number only has to be fixed and ours.
+LEDGER_LOCK_KEY = 0x5160FF  # "signoff"
+
+POLICY_DECISIONS = ("", "allow", "warn", "deny")
+
+# The fields a hash covers, in the order of the canonical JSON (keys are sorted anyway).
+CONTENT_FIELDS = (
+    "change_id",
+    "signer_id",
+    "decision",
+    "revokes_id",
+    "read_ai_parts",
+    "understood_blast_radius",
+    "rollback_ready",
+    "on_call_through_bake",
+    "delegate_id",
+    "note",
+    "override_reason",
+    "policy_decision",
+    "policy_version",
+    "created_at",
+)
+
+
+class SignOffRefused(ValueError):
+    """The requested sign-off is not a valid ledger entry; the message says why."""
+
+
+@dataclass(frozen=True)
+class LedgerVerification:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+def signoff_content(*, values: dict[str, Any]) -> dict[str, Any]:
+    """The hashed content of an entry, from a dict holding CONTENT_FIELDS (a `.values()` row).
+
+    `created_at` is normalised to UTC ISO 8601 so the hash does not depend on the time zone the
+    value happened to be read or written in.
+    """
+    content = {field: values[field] for field in CONTENT_FIELDS}
+    content["created_at"] = values["created_at"].astimezone(UTC).isoformat()
+    return content
+
+
+def signoff_hash(*, prev_hash: str, content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def signoff_append(
+    *,
+    change: Change,
+    signer: Person,
+    decision: str,
+    read_ai_parts: bool = False,
+    understood_blast_radius: bool = False,
+    rollback_ready: bool = False,
+    on_call_through_bake: bool = False,
+    delegate: Person | None = None,
+    note: str = "",
+    override_reason: str = "",
+    policy_decision: str = "",
+    policy_version: int | None = None,
+    revokes: SignOff | None = None,
+    at: datetime | None = None,
+) -> SignOff:
+    """Append one sign-off to the ledger and return it.
+
+    1. Validate the entry on its own (decision, revoke target, override reason); raise SignOffRefused.
+    2. In a transaction, take the ledger's advisory lock so appends happen one at a time.
+    3. Under the lock, check what depends on other entries (a revoke target not already revoked).
+    4. Read the last entry's hash (GENESIS_HASH for an empty ledger) and hash the new content onto it.
+    5. Insert the entry; the lock is released when the transaction commits.
+
+    Who may sign (owner of record, owning team) is a permission question answered by the caller.
+    """
+    if decision not in SignOff.Decision.values:
+        raise SignOffRefused(f"Unknown decision {decision!r}: use approve, reject or revoke.")
+    if policy_decision not in POLICY_DECISIONS:
+        raise SignOffRefused(f"Unknown policy decision {policy_decision!r}: use allow, warn or deny.")
+    if decision == SignOff.Decision.REVOKE:
+        if revokes is None:
+            raise SignOffRefused("A revoke must name the approval it revokes.")
+        if revokes.change_id != change.pk:
+            raise SignOffRefused("A revoke must name an approval of the same change.")
+        if revokes.decision != SignOff.Decision.APPROVE:
+            raise SignOffRefused("Only an approval can be revoked.")
+    elif revokes is not None:
+        raise SignOffRefused("Only a revoke may name an earlier sign-off.")
+    if decision == SignOff.Decision.APPROVE and policy_decision == "deny" and not override_reason.strip():
+        raise SignOffRefused("Approving a change the policy denies needs a written override reason.")
+    if delegate is not None and delegate.pk == signer.pk:
+        raise SignOffRefused("A delegate must be someone other than the signer.")
+
+    created_at = at if at is not None else timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+        if revokes is not None and SignOff.objects.filter(revokes=revokes).exists():
+            raise SignOffRefused("That approval has already been revoked.")
+        prev_hash = SignOff.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+        signoff = SignOff(
+            change=change,
+            signer=signer,
+            decision=decision,
+            revokes=revokes,
+            read_ai_parts=read_ai_parts,
+            understood_blast_radius=understood_blast_radius,
+            rollback_ready=rollback_ready,
+            on_call_through_bake=on_call_through_bake,
+            delegate=delegate,
+            note=note,
+            override_reason=override_reason,
+            policy_decision=policy_decision,
+            policy_version=policy_version,
+            created_at=created_at,
+            prev_hash=prev_hash,
+        )
+        values = {field: getattr(signoff, field) for field in CONTENT_FIELDS}
+        signoff.hash = signoff_hash(prev_hash=prev_hash, content=signoff_content(values=values))
+        signoff.save(force_insert=True)
+    return signoff
+
+
+def ledger_verify() -> LedgerVerification:
+    """Recompute the whole chain in id order and report the first entry that does not fit.
+
+    1. Stream the entries in id order (the order they were appended under the lock).
+    2. Each entry's prev_hash must equal the previous entry's stored hash (GENESIS_HASH first);
+       a mismatch means an entry before it was removed or the chain was rewritten.
+    3. Each entry's stored hash must equal the hash recomputed from its content; a mismatch
+       means this entry was edited.
+    """
+    expected_prev = GENESIS_HASH
+    checked = 0
+    rows = SignOff.objects.order_by("id").values("id", "prev_hash", "hash", *CONTENT_FIELDS)
+    for row in rows.iterator(chunk_size=2000):
+        checked += 1
+        if row["prev_hash"] != expected_prev:
+            return LedgerVerification(
+                ok=False,
+                checked=checked,
+                first_broken_id=row["id"],
+                reason="its prev_hash does not match the hash of the entry before it",
+            )
+        recomputed = signoff_hash(prev_hash=row["prev_hash"], content=signoff_content(values=row))
+        if recomputed != row["hash"]:
+            return LedgerVerification(
+                ok=False,
+                checked=checked,
+                first_broken_id=row["id"],
+                reason="its content does not match its hash (the entry was altered)",
+            )
+        expected_prev = row["hash"]
+    return LedgerVerification(ok=True, checked=checked)
