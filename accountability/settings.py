@@ -210,6 +210,37 @@ CACHES = {
     }
 }
 
+# AI provenance (DESIGN §6). Identities are matched against `Co-authored-by:` trailers: an entry with an
+# "@" is an exact e-mail address, any other entry a GitHub login (also found in the
+# <id>+<login>@users.noreply.github.com address). Matching by display name alone would call every human
+# named Claude an AI, so names are never enough.
+AI_IDENTITIES = {
+    "Claude": ["noreply@anthropic.com", "claude", "claude[bot]"],
+    "GitHub Copilot": ["copilot", "copilot-swe-agent[bot]", "copilot@github.com"],
+    "Codex": ["noreply@openai.com", "codex", "chatgpt-codex-connector[bot]"],
+    "Cursor": ["cursoragent@cursor.com", "cursor[bot]", "cursoragent"],
+    "Devin": ["devin-ai-integration[bot]", "devin@cognition.ai"],
+    "Gemini": ["gemini-code-assist[bot]", "google-labs-jules[bot]", "gemini-cli@google.com"],
+    "Firebender": ["help@firebender.com"],
+    "Aider": ["noreply@aider.chat", "aider@aider.chat"],
+    "Amazon Q": ["amazon-q-developer[bot]"],
+    "Windsurf": ["windsurf-bot[bot]", "noreply@windsurf.com"],
+    "OpenHands": ["openhands@all-hands.dev", "openhands-agent"],
+}
+# Accounts that open pull requests or author commits as an AI agent: login → tool.
+AI_AGENT_ACCOUNTS = {
+    "copilot-swe-agent[bot]": "GitHub Copilot",
+    "copilot": "GitHub Copilot",
+    "devin-ai-integration[bot]": "Devin",
+    "claude[bot]": "Claude",
+    "chatgpt-codex-connector[bot]": "Codex",
+    "cursor[bot]": "Cursor",
+    "google-labs-jules[bot]": "Gemini",
+    "openhands-agent": "OpenHands",
+    "amazon-q-developer[bot]": "Amazon Q",
+}
+AI_LABELS = env_list("AI_LABELS", "ai-assisted,ai-generated,ai-authored,copilot,claude-code,codex")
+
 # Ingest (DESIGN §15): the largest webhook body accepted (larger answers 413), and how long a delivery may
 # stay pending before the sweep assumes its task was lost and enqueues it again.
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)

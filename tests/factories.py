@@ -23,6 +23,7 @@ from accountability.changes.models import (
     Commit,
     Deployment,
     Evidence,
+    ProvenanceRecord,
     RollbackPlan,
     SignOff,
 )
@@ -251,3 +252,13 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     actor = factory.SubFactory(UserFactory)
     actor_label = factory.LazyAttribute(lambda e: e.actor.username)
     action = "signoff.create"
+
+
+class ProvenanceRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProvenanceRecord
+
+    kind = ProvenanceRecord.Kind.GIT_AI_NOTE
+    commit_sha = factory.Sequence(lambda n: fake_sha(n + 20_000_000))
+    external_id = factory.Sequence(lambda n: f"record-{n}")
+    content = ""

@@ -285,3 +285,41 @@ class SignOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} by {self.signer} on {self.change_id}"
+
+
+class ProvenanceRecord(models.Model):
+    """A line-level or attested AI-provenance document, stored raw and re-read on every provenance refresh.
+
+    Keyed by commit so that a git-ai note or an Agent Trace record may arrive before the change it belongs
+    to exists; `provenance_refresh` finds it through the change's commit shas.
+    """
+
+    class Kind(models.TextChoices):
+        GIT_AI_NOTE = "git_ai_note", "git-ai authorship note"
+        AGENT_TRACE = "agent_trace", "Agent Trace record"
+        API_ATTESTATION = "api_attestation", "API attestation"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    repository = models.CharField(max_length=200, blank=True)
+    commit_sha = models.CharField(max_length=64, blank=True)
+    change = models.ForeignKey(
+        Change, null=True, blank=True, on_delete=models.CASCADE, related_name="provenance_records"
+    )
+    external_id = models.CharField(
+        max_length=200, help_text="Record id (Agent Trace id, note commit, API delivery) for idempotency"
+    )
+    content = models.TextField(help_text="The document exactly as received (note text or JSON)")
+    recorded_by = models.CharField(max_length=200, blank=True, help_text="Source or API token name")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "repository", "commit_sha", "external_id"], name="provenancerecord_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["commit_sha"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.commit_sha[:8] or self.change_id}"

@@ -1,0 +1,599 @@
+"""AI provenance of a change (DESIGN §6): how much of it an AI tool wrote, which tool and model, who drove it.
+
+The parsers are pure functions over the formats tools actually write:
+
+- git-ai authorship notes (`refs/notes/ai`, standard v3.0.0): legacy prompt keys, `s_…::t_…` session keys and
+  `h_…` known-human keys, alone or mixed in one note;
+- Agent Trace 0.1.0 records (`application/vnd.agent-trace.record+json`);
+- commit messages: `Co-authored-by:` naming a known AI identity, `Assisted-by: AGENT:MODEL [tools]`,
+  `Generated-by:`, `AI-assisted: true`, "Generated with [TOOL]";
+- AI agent accounts as authors, and PR labels configured as AI markers.
+
+`provenance_refresh` gathers everything stored for a change, lets the strongest signal decide, keeps every
+signal found as a source, and saves the change's one `AIProvenance` row.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from accountability.catalog.models import Person
+from accountability.changes.models import AIProvenance, Change, ProvenanceRecord
+
+Level = AIProvenance.Level
+Confidence = AIProvenance.Confidence
+SignalSource = AIProvenance.SignalSource
+
+Ranges = list[tuple[int, int]]
+
+
+class ProvenanceParseError(ValueError):
+    """A provenance document that cannot be understood."""
+
+
+@dataclass
+class LineAttribution:
+    """Line-level data of one document (one note or one trace record): AI and known-human lines per file."""
+
+    source: str
+    ai_lines: dict[str, Ranges] = field(default_factory=dict)
+    human_lines: dict[str, Ranges] = field(default_factory=dict)
+    tools: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    drivers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Signal:
+    """One heuristic or attested hint: a trailer, a message, an agent account, a label, an API attestation."""
+
+    source: str
+    tools: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    drivers: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+@dataclass
+class Attestation:
+    """What a pipeline stated through the CI API; any field may be absent."""
+
+    ai_used: bool | None = None
+    level: str | None = None
+    ai_share: float | None = None
+    tools: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    drivers: list[str] = field(default_factory=list)
+    ai_lines: dict[str, Ranges] = field(default_factory=dict)
+
+
+@dataclass
+class ProvenanceResult:
+    level: str
+    confidence: str
+    ai_share: Decimal | None
+    tools: list[str]
+    models: list[str]
+    drivers: list[str]
+    sources: list[str]
+    ai_lines: dict[str, Ranges]
+
+
+# --- line ranges -------------------------------------------------------------------------------------------
+
+
+def ranges_parse(spec: str) -> Ranges:
+    """`"1-4,9,12-14"` → `[(1, 4), (9, 9), (12, 14)]`."""
+    ranges = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        start, _, end = part.partition("-")
+        try:
+            first, last = int(start), int(end or start)
+        except ValueError:
+            raise ProvenanceParseError(f"bad line range {part!r}") from None
+        if first < 1 or last < first:
+            raise ProvenanceParseError(f"bad line range {part!r}")
+        ranges.append((first, last))
+    return ranges
+
+
+def ranges_union(*many: Iterable[tuple[int, int]]) -> Ranges:
+    """Merge overlapping or adjacent ranges into a sorted, disjoint list."""
+    merged: Ranges = []
+    for start, end in sorted(r for ranges in many for r in ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def ranges_count(ranges: Iterable[tuple[int, int]]) -> int:
+    return sum(end - start + 1 for start, end in ranges)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+# --- git-ai authorship notes ------------------------------------------------------------------------------
+
+
+def git_ai_note_parse(text: str) -> LineAttribution:
+    """Parse a git-ai authorship note (standard v3: legacy, sessions and mixed formats).
+
+    1. Split at the `---` line into the attestation section and the JSON metadata.
+    2. Read the attestation section: a file path at column 0, then `  <key> <ranges>` entries.
+    3. Route each key by prefix: `s_…::t_…` → `metadata.sessions`, `h_…` (or the pre-v1 literal `human`)
+       → a known human, anything else → a legacy entry of `metadata.prompts`.
+    4. AI lines are every range of an AI key; tools, models and the driving human come from the metadata.
+    """
+    attestation, divider, metadata_text = text.partition("\n---\n")
+    if not divider:
+        if text.startswith("---\n"):
+            attestation, metadata_text = "", text[4:]
+        else:
+            raise ProvenanceParseError("not a git-ai note: no '---' divider")
+    try:
+        metadata = json.loads(metadata_text)
+    except json.JSONDecodeError as error:
+        raise ProvenanceParseError(f"git-ai note metadata is not JSON: {error.msg}") from None
+    if not isinstance(metadata, dict):
+        raise ProvenanceParseError("git-ai note metadata is not an object")
+    prompts = metadata.get("prompts") or {}
+    sessions = metadata.get("sessions") or {}
+
+    result = LineAttribution(source=SignalSource.GIT_AI_NOTE)
+    used_agents: dict[str, dict] = {}
+    path = None
+    for line in attestation.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(" "):
+            path = line.strip()
+            if len(path) >= 2 and path.startswith('"') and path.endswith('"'):
+                path = path[1:-1]
+            continue
+        if path is None:
+            raise ProvenanceParseError("git-ai note: an attestation entry before any file path")
+        key, _, spec = line.strip().partition(" ")
+        ranges = ranges_parse(spec)
+        if key == "human" or key.startswith("h_"):
+            result.human_lines[path] = ranges_union(result.human_lines.get(path, []), ranges)
+            continue
+        agent = sessions.get(key.split("::", 1)[0]) if key.startswith("s_") else prompts.get(key)
+        result.ai_lines[path] = ranges_union(result.ai_lines.get(path, []), ranges)
+        if isinstance(agent, dict):
+            used_agents[key.split("::", 1)[0]] = agent
+
+    # Metadata of agents that wrote no surviving line (e.g. a prompt whose lines were all overridden)
+    # still names a tool that was used; attested agents come first.
+    for agent in [*used_agents.values(), *prompts.values(), *sessions.values()]:
+        if not isinstance(agent, dict):
+            continue
+        agent_id = agent.get("agent_id") or {}
+        if isinstance(agent_id, dict):
+            result.tools.append(str(agent_id.get("tool") or ""))
+            result.models.append(str(agent_id.get("model") or ""))
+        result.drivers.append(str(agent.get("human_author") or ""))
+    result.tools = _unique(result.tools)
+    result.models = _unique(result.models)
+    result.drivers = _unique(result.drivers)
+    return result
+
+
+# --- Agent Trace records ----------------------------------------------------------------------------------
+
+
+def agent_trace_parse(record: Mapping) -> LineAttribution:
+    """Parse an Agent Trace 0.1.0 record.
+
+    A range's contributor overrides its conversation's. `ai` and `mixed` (human-edited AI output) count as
+    AI-written lines, `human` as known-human lines; `unknown` counts as neither.
+    """
+    if not isinstance(record, Mapping) or not isinstance(record.get("files"), list):
+        raise ProvenanceParseError("not an Agent Trace record: no 'files' list")
+    result = LineAttribution(source=SignalSource.AGENT_TRACE)
+    tool = record.get("tool")
+    if isinstance(tool, Mapping) and tool.get("name"):
+        result.tools.append(str(tool["name"]))
+    for file in record["files"]:
+        if not isinstance(file, Mapping) or not isinstance(file.get("path"), str):
+            raise ProvenanceParseError("Agent Trace file without a path")
+        for conversation in file.get("conversations") or []:
+            if not isinstance(conversation, Mapping):
+                continue
+            default = conversation.get("contributor") or {}
+            for line_range in conversation.get("ranges") or []:
+                try:
+                    start, end = int(line_range["start_line"]), int(line_range["end_line"])
+                except (KeyError, TypeError, ValueError):
+                    raise ProvenanceParseError("Agent Trace range without start_line/end_line") from None
+                if start < 1 or end < start:
+                    raise ProvenanceParseError(f"Agent Trace range {start}-{end} is not a line range")
+                contributor = line_range.get("contributor") or default
+                kind = contributor.get("type") if isinstance(contributor, Mapping) else None
+                if kind in ("ai", "mixed"):
+                    target = result.ai_lines
+                    if contributor.get("model_id"):
+                        result.models.append(str(contributor["model_id"]))
+                elif kind == "human":
+                    target = result.human_lines
+                else:
+                    continue
+                target[file["path"]] = ranges_union(target.get(file["path"], []), [(start, end)])
+    result.models = _unique(result.models)
+    return result
+
+
+# --- commit messages, accounts, labels --------------------------------------------------------------------
+
+TRAILER = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)\s*:\s*(?P<value>.+?)\s*$", re.MULTILINE)
+PERSON = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s*$")
+NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
+ASSISTED_BY = re.compile(r"^(?P<agent>[^:\s\[]+)(?::(?P<model>[^\s\[]+))?\s*(?:\[(?P<tools>[^\]]*)\])?")
+GENERATED_WITH = re.compile(r"Generated (?:with|by|using) \[(?P<tool>[^\]]+)\]", re.IGNORECASE)
+
+
+def ai_identity_tool(*, name: str, email: str) -> str | None:
+    """The AI tool a `Co-authored-by:` identity belongs to, or None for a human or a non-AI bot."""
+    email = email.strip().lower()
+    noreply = NOREPLY.match(email)
+    login = noreply.group("login") if noreply else ""
+    for tool, identities in settings.AI_IDENTITIES.items():
+        for identity in identities:
+            identity = identity.lower()
+            if ("@" in identity and identity == email) or ("@" not in identity and identity == login):
+                return tool
+    return None
+
+
+def _model_from_name(name: str) -> str:
+    """ "Claude Opus 4.6" names a model; "Copilot" or "Devin AI" only a tool."""
+    name = re.sub(r"\s*\([^)]*\)", "", name).strip()
+    return name if re.search(r"\d", name) else ""
+
+
+def commit_message_signals(message: str, *, author: str = "") -> list[Signal]:
+    """AI signals in one commit message; `author` (the commit's human author) becomes the driver."""
+    signals = []
+    drivers = [author] if author and not agent_account_tool(author) else []
+    for match in TRAILER.finditer(message):
+        key, value = match.group("key").lower(), match.group("value")
+        if key == "co-authored-by":
+            person = PERSON.match(value)
+            if not person:
+                continue
+            tool = ai_identity_tool(name=person.group("name"), email=person.group("email"))
+            if tool:
+                model = _model_from_name(person.group("name"))
+                signals.append(
+                    Signal(
+                        source=SignalSource.TRAILER,
+                        tools=[tool],
+                        models=[model] if model else [],
+                        drivers=drivers,
+                        detail=f"Co-authored-by: {value}",
+                    )
+                )
+        elif key == "assisted-by":
+            parsed = ASSISTED_BY.match(value)
+            if parsed:
+                extra = (parsed.group("tools") or "").split()
+                signals.append(
+                    Signal(
+                        source=SignalSource.TRAILER,
+                        tools=_unique([parsed.group("agent"), *extra]),
+                        models=[parsed.group("model")] if parsed.group("model") else [],
+                        drivers=drivers,
+                        detail=f"Assisted-by: {value}",
+                    )
+                )
+        elif key == "generated-by":
+            signals.append(
+                Signal(
+                    source=SignalSource.TRAILER,
+                    tools=[value],
+                    drivers=drivers,
+                    detail=f"Generated-by: {value}",
+                )
+            )
+        elif key == "ai-assisted" and value.lower() in ("true", "yes", "1"):
+            signals.append(
+                Signal(source=SignalSource.TRAILER, drivers=drivers, detail=f"AI-assisted: {value}")
+            )
+    for match in GENERATED_WITH.finditer(message):
+        signals.append(
+            Signal(
+                source=SignalSource.MESSAGE,
+                tools=[match.group("tool")],
+                drivers=drivers,
+                detail=match.group(0),
+            )
+        )
+    return signals
+
+
+def agent_account_tool(login: str) -> str | None:
+    """The AI tool behind an agent account such as `copilot-swe-agent[bot]`, else None."""
+    return settings.AI_AGENT_ACCOUNTS.get(login.strip().lower()) if login else None
+
+
+def label_signals(labels: Iterable[str]) -> list[Signal]:
+    markers = {label.lower() for label in settings.AI_LABELS}
+    return [
+        Signal(source=SignalSource.LABEL, detail=f"label {label}")
+        for label in labels
+        if label.lower() in markers
+    ]
+
+
+def attestation_parse(data: Mapping) -> Attestation:
+    """Read an attestation stored by the CI API (its already-validated JSON)."""
+    if not isinstance(data, Mapping):
+        raise ProvenanceParseError("attestation is not an object")
+    share = data.get("ai_share")
+    ai_lines = {
+        str(path): ranges_union([(int(s), int(e)) for s, e in ranges])
+        for path, ranges in (data.get("ai_lines") or {}).items()
+    }
+    return Attestation(
+        ai_used=data.get("ai_used"),
+        level=data.get("level"),
+        ai_share=float(share) if share is not None else None,
+        tools=_unique(data.get("tools") or []),
+        models=_unique(data.get("models") or []),
+        drivers=_unique(data.get("drivers") or []),
+        ai_lines=ai_lines,
+    )
+
+
+# --- the decision -----------------------------------------------------------------------------------------
+
+
+def level_for_share(share: float) -> str:
+    if share <= 0:
+        return Level.NONE
+    return Level.ASSISTED if share < 0.5 else Level.MAJORITY
+
+
+def provenance_compute(
+    *,
+    line_level: list[LineAttribution],
+    attestations: list[Attestation],
+    signals: list[Signal],
+    additions: int,
+    agent_only: bool,
+) -> ProvenanceResult:
+    """Decide a change's provenance from everything found; the strongest signal wins.
+
+    1. Line-level data (git-ai notes, Agent Trace records) gives the exact share: AI-written lines over the
+       change's added lines (or, when the diff size is unknown, over the AI and known-human lines).
+    2. Otherwise an API attestation: its share, else its level, else "no AI" when it says so.
+    3. Otherwise heuristic signals (trailers, messages, agent accounts, labels) say `assisted`.
+    4. An agent that authored the PR with no human commit makes it `generated`, whatever the share.
+    5. Nothing at all: `unknown`, never `none`.
+    Tools, models, drivers and sources of every signal are kept, whichever one decided.
+    """
+    sources = _unique(
+        [*(d.source for d in line_level), *(SignalSource.API_ATTESTATION for _ in attestations)]
+        + [s.source for s in signals]
+    )
+    tools = _unique(
+        [t for d in line_level for t in d.tools]
+        + [t for a in attestations for t in a.tools]
+        + [t for s in signals for t in s.tools]
+    )
+    models = _unique(
+        [m for d in line_level for m in d.models]
+        + [m for a in attestations for m in a.models]
+        + [m for s in signals for m in s.models]
+    )
+    drivers = _unique(
+        [p for d in line_level for p in d.drivers]
+        + [p for a in attestations for p in a.drivers]
+        + [p for s in signals for p in s.drivers]
+    )
+    ai_lines: dict[str, Ranges] = {}
+    share: float | None = None
+
+    if line_level:
+        human_lines: dict[str, Ranges] = {}
+        for document in line_level:
+            for path, ranges in document.ai_lines.items():
+                ai_lines[path] = ranges_union(ai_lines.get(path, []), ranges)
+            for path, ranges in document.human_lines.items():
+                human_lines[path] = ranges_union(human_lines.get(path, []), ranges)
+        ai_count = sum(ranges_count(r) for r in ai_lines.values())
+        known = ai_count + sum(ranges_count(r) for r in human_lines.values())
+        denominator = additions if additions > 0 else known
+        share = min(1.0, ai_count / denominator) if denominator else 0.0
+        level, confidence = level_for_share(share), Confidence.LINE_LEVEL
+    elif attestations:
+        # The latest attestation states what the pipeline knows now.
+        attestation = attestations[-1]
+        ai_lines = attestation.ai_lines
+        confidence = Confidence.ATTESTED
+        if attestation.ai_share is not None:
+            share = attestation.ai_share
+            level = level_for_share(share)
+        elif attestation.level in Level.values:
+            level = attestation.level
+        elif attestation.ai_used is False:
+            share, level = 0.0, Level.NONE
+        elif attestation.ai_used:
+            level = Level.ASSISTED
+        else:
+            level, confidence = Level.UNKNOWN, Confidence.NONE
+    elif signals:
+        level, confidence = Level.ASSISTED, Confidence.HEURISTIC
+    else:
+        level, confidence = Level.UNKNOWN, Confidence.NONE
+
+    if agent_only:
+        level = Level.GENERATED
+        if confidence == Confidence.NONE:
+            confidence = Confidence.HEURISTIC
+
+    return ProvenanceResult(
+        level=level,
+        confidence=confidence,
+        ai_share=Decimal(str(round(share, 4))) if share is not None else None,
+        tools=tools,
+        models=models,
+        drivers=drivers,
+        sources=sources,
+        ai_lines={path: [list(r) for r in ranges] for path, ranges in sorted(ai_lines.items())},
+    )
+
+
+def _record_order(change: Change, shas_in_order: list[str], record: ProvenanceRecord) -> int:
+    # The merge sha comes last: a note rewritten onto a squash commit describes the final state.
+    if record.commit_sha == change.sha or not record.commit_sha:
+        return len(shas_in_order)
+    try:
+        return shas_in_order.index(record.commit_sha)
+    except ValueError:
+        return -1
+
+
+def _line_level_latest_per_file(documents: list[tuple[int, LineAttribution]]) -> list[LineAttribution]:
+    """Per file, keep only the documents of the latest commit mentioning it.
+
+    Line numbers in a note refer to the file as of that commit; a later commit touching the file supersedes
+    them, while files untouched later keep their earlier attribution.
+    """
+    latest: dict[str, int] = {}
+    for order, document in documents:
+        for path in [*document.ai_lines, *document.human_lines]:
+            latest[path] = max(latest.get(path, order), order)
+    kept = []
+    for order, document in documents:
+        kept.append(
+            LineAttribution(
+                source=document.source,
+                ai_lines={p: r for p, r in document.ai_lines.items() if latest[p] == order},
+                human_lines={p: r for p, r in document.human_lines.items() if latest[p] == order},
+                tools=document.tools,
+                models=document.models,
+                drivers=document.drivers,
+            )
+        )
+    return kept
+
+
+def _parse_record(record: ProvenanceRecord) -> LineAttribution | Attestation:
+    if record.kind == ProvenanceRecord.Kind.GIT_AI_NOTE:
+        return git_ai_note_parse(record.content)
+    try:
+        data = json.loads(record.content)
+    except json.JSONDecodeError as error:
+        raise ProvenanceParseError(f"{record.kind} is not JSON: {error.msg}") from None
+    if record.kind == ProvenanceRecord.Kind.AGENT_TRACE:
+        return agent_trace_parse(data)
+    return attestation_parse(data)
+
+
+def _is_agent_commit(commit) -> bool:
+    return bool(agent_account_tool(commit.author_login) or agent_account_tool(commit.author_name))
+
+
+def provenance_refresh(*, change: Change) -> AIProvenance:
+    """Recompute and save the AI provenance of `change` from what is stored about it. Idempotent.
+
+    1. Collect the change's commits (rows and `commit_shas`) and the provenance records of those commits
+       or of the change itself; parse each (a record that cannot be parsed is skipped, not fatal).
+    2. Read commit messages for trailers and "Generated with", authors and `author_logins` for AI agent
+       accounts, and labels for AI markers.
+    3. Decide with `provenance_compute` and save the one AIProvenance row, linking drivers to people.
+    """
+    commits = list(change.commits.all())
+    shas_in_order = _unique([c.sha for c in commits] + list(change.commit_shas))
+    records = ProvenanceRecord.objects.filter(
+        Q(change=change) | Q(commit_sha__in=[*shas_in_order, change.sha])
+    ).order_by("recorded_at", "id")
+    if change.repository:
+        records = records.filter(Q(repository="") | Q(repository__iexact=change.repository))
+
+    documents: list[tuple[int, LineAttribution]] = []
+    attestations: list[Attestation] = []
+    for record in records:
+        try:
+            parsed = _parse_record(record)
+        except ProvenanceParseError:
+            continue
+        if isinstance(parsed, Attestation):
+            attestations.append(parsed)
+        else:
+            documents.append((_record_order(change, shas_in_order, record), parsed))
+
+    signals: list[Signal] = []
+    for commit in commits:
+        if _is_agent_commit(commit):
+            tool = agent_account_tool(commit.author_login) or agent_account_tool(commit.author_name)
+            signals.append(Signal(source=SignalSource.BOT_AUTHOR, tools=[tool], detail=commit.author_login))
+        signals.extend(
+            commit_message_signals(commit.message, author=commit.author_login or commit.author_email)
+        )
+    agent_authors = [login for login in change.author_logins if agent_account_tool(login)]
+    for login in agent_authors:
+        signals.append(
+            Signal(source=SignalSource.BOT_AUTHOR, tools=[agent_account_tool(login)], detail=login)
+        )
+    signals.extend(label_signals(change.labels))
+
+    human_authors = [login for login in change.author_logins if not agent_account_tool(login)]
+    agent_only = bool(agent_authors) and not human_authors and all(_is_agent_commit(c) for c in commits)
+
+    result = provenance_compute(
+        line_level=_line_level_latest_per_file(documents),
+        attestations=attestations,
+        signals=signals,
+        additions=change.additions,
+        agent_only=agent_only,
+    )
+    with transaction.atomic():
+        provenance, _ = AIProvenance.objects.update_or_create(
+            change=change,
+            defaults={
+                "level": result.level,
+                "confidence": result.confidence,
+                "ai_share": result.ai_share,
+                "tools": result.tools,
+                "ai_models": result.models,
+                "driver_logins": result.drivers,
+                "sources": result.sources,
+                "ai_lines": result.ai_lines,
+            },
+        )
+        provenance.drivers.set(_people_for(result.drivers))
+    return provenance
+
+
+def _people_for(drivers: list[str]) -> list[Person]:
+    """People named by a driver string: a GitHub login, an e-mail, or "Name <email>"."""
+    emails, logins = set(), set()
+    for driver in drivers:
+        person = PERSON.match(driver)
+        address = person.group("email") if person else driver
+        if "@" in address:
+            emails.add(address.strip().lower())
+        else:
+            logins.add(driver.strip().lower())
+    if not emails and not logins:
+        return []
+    return list(
+        Person.objects.annotate(email_lower=Lower("email"), login_lower=Lower("github_login")).filter(
+            Q(email_lower__in=emails) | Q(login_lower__in=logins)
+        )
+    )
