@@ -251,3 +251,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "web.record_heartbeat", "schedule": 30.0},
     "ingest-sweep-pending": {"task": "ingest.sweep_pending_deliveries", "schedule": 60.0},
 }
+
+# Analysis (DESIGN §7–§13). Windows are in hours/days as named; see docs/ for why each default.
+ANALYSIS_BLAST_RADIUS_STORED_LIMIT = env_int("ANALYSIS_BLAST_RADIUS_STORED_LIMIT", 500)
+ANALYSIS_RECENT_CHANGE_DAYS = env_int("ANALYSIS_RECENT_CHANGE_DAYS", 30)
+ANALYSIS_SUSPECT_WINDOW_HOURS = env_int("ANALYSIS_SUSPECT_WINDOW_HOURS", 24)
+ANALYSIS_SUSPECT_MAX_HOPS = env_int("ANALYSIS_SUSPECT_MAX_HOPS", 3)
+ANALYSIS_METRICS_MIN_SAMPLE = env_int("ANALYSIS_METRICS_MIN_SAMPLE", 20)
