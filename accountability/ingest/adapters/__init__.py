@@ -11,11 +11,12 @@ Receivers and `delivery_process` look the module up here by `Source.kind`.
 
 from types import ModuleType
 
-from accountability.ingest.adapters import cdevents, github, pagerduty
+from accountability.ingest.adapters import api, cdevents, github, pagerduty
 from accountability.ingest.models import Source
 
 ADAPTERS: dict[str, ModuleType] = {
     Source.Kind.GITHUB: github,
     Source.Kind.PAGERDUTY: pagerduty,
     Source.Kind.CDEVENTS: cdevents,
+    Source.Kind.API: api,
 }

@@ -1,0 +1,221 @@
+"""CI intake: register a change, attach evidence, attach a rollback rehearsal.
+
+Every write from outside goes through ingest (DESIGN §3): a request is authenticated, validated, stored as a
+Delivery of the `ci-api` source and committed, then applied at once through the same `delivery_process` a
+worker runs, so the pipeline can ask the gate right after registering. If applying cannot happen now (the
+database is busy), the answer is 202 and the worker applies the stored delivery shortly.
+
+Idempotency: the delivery's external id comes from the `Idempotency-Key` header when sent, otherwise from
+the target and a hash of the body; a retry finds the stored delivery and answers with its outcome
+(duplicate: true).
+"""
+
+import contextlib
+import hashlib
+
+from django.http import HttpRequest
+from ninja import Header, Router, Status
+
+from accountability.api.auth import require_scope
+from accountability.api.errors import ApiError
+from accountability.api.models import ApiToken
+from accountability.api.schemas import (
+    ChangeIn,
+    DeliveryOut,
+    ErrorOut,
+    EvidenceAttachIn,
+    IntakeOut,
+    RollbackRehearsalIn,
+)
+from accountability.audit.services import audit_record
+from accountability.catalog.models import Service
+from accountability.changes.models import Change
+from accountability.ingest.adapters import api as adapter
+from accountability.ingest.models import Delivery
+from accountability.ingest.processing import TRANSIENT_ERRORS, delivery_process
+from accountability.ingest.services import delivery_store
+
+router = Router(tags=["intake"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _external_id(*, event: str, token: ApiToken, key: str | None, target: str, body: bytes) -> str:
+    if key:
+        if len(key) > 100:
+            raise ApiError(
+                422,
+                "Idempotency-Key is too long",
+                [{"field": "header.Idempotency-Key", "message": "at most 100 characters"}],
+            )
+        return f"{event}:key:{token.pk}:{key}"
+    digest = hashlib.sha256(target.encode() + b"\n" + body).hexdigest()
+    return f"{event}:{target[:120]}:{digest[:32]}"
+
+
+def _intake(
+    request: HttpRequest,
+    *,
+    token: ApiToken,
+    event: str,
+    target: tuple[str, str],
+    idempotency_key: str | None,
+) -> Status:
+    """Store the request as a delivery, apply it, audit it, and say what happened.
+
+    1. Store (or find, for a retry) the delivery; a reused Idempotency-Key with another body is a 409.
+    2. Apply it now through `delivery_process` unless it is already finished; a transient database error
+       leaves it pending for the worker (202).
+    3. Audit the write with the token's name and the caller's address.
+    """
+    service, sha = target
+    body = request.body
+    headers = {
+        adapter.EVENT_HEADER: event,
+        adapter.TOKEN_HEADER: token.name,
+        adapter.SERVICE_HEADER: service,
+        adapter.SHA_HEADER: sha.lower(),
+    }
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    external_id = _external_id(
+        event=event, token=token, key=idempotency_key, target=f"{service}@{sha.lower()}", body=body
+    )
+    delivery, created = delivery_store(
+        source=adapter.intake_source(), external_id=external_id, event_type=event, headers=headers, body=body
+    )
+    if not created and bytes(delivery.body) != body:
+        raise ApiError(409, "this Idempotency-Key was already used for a different request")
+    if delivery.status == Delivery.Status.PENDING:
+        # Stored and committed already: on a transient error the worker applies it.
+        with contextlib.suppress(*TRANSIENT_ERRORS):
+            delivery_process(delivery_id=delivery.id)
+    delivery.refresh_from_db(fields=["status", "error"])
+
+    change = (
+        Change.objects.filter(service__slug=service, sha=sha.lower()).select_related("provenance").first()
+    )
+    audit_record(
+        actor=None,
+        actor_label=f"api:{token.name}",
+        action=f"api.{event}",
+        obj=change,
+        detail={"service": service, "sha": sha, "delivery_id": delivery.id, "duplicate": not created},
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
+    out = IntakeOut(
+        delivery_id=delivery.id,
+        status=delivery.status,
+        duplicate=not created,
+        change_id=change.id if change else None,
+        ai_level=getattr(getattr(change, "provenance", None), "level", None) if change else None,
+        error=delivery.error,
+    )
+    if delivery.status == Delivery.Status.FAILED:
+        raise ApiError(422, delivery.error or "the request could not be applied")
+    if delivery.status == Delivery.Status.PENDING:
+        return Status(202, out)
+    return Status(201 if created else 200, out)
+
+
+def _existing_change(service: str, sha: str) -> None:
+    if not Service.objects.filter(slug=service).exists():
+        raise ApiError(
+            404, f"no service {service!r}", [{"field": "path.service", "message": "unknown service"}]
+        )
+    if not Change.objects.filter(service__slug=service, sha=sha.lower()).exists():
+        raise ApiError(
+            404,
+            f"no change {sha} of service {service!r}; register it first with POST /api/v1/changes",
+            [{"field": "path.sha", "message": "unknown change"}],
+        )
+
+
+@router.post(
+    "/changes",
+    response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
+    summary="Register a change with its provenance, evidence and rollback plan",
+)
+def change_register(
+    request: HttpRequest,
+    payload: ChangeIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    token = require_scope(request, ApiToken.Scope.CHANGES_WRITE)
+    if not Service.objects.filter(slug=payload.service).exists():
+        raise ApiError(
+            422, f"no service {payload.service!r}", [{"field": "body.service", "message": "unknown service"}]
+        )
+    return _intake(
+        request,
+        token=token,
+        event=adapter.CHANGE_REGISTERED,
+        target=(payload.service, payload.sha),
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.post(
+    "/changes/{service}/{sha}/evidence",
+    response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
+    summary="Attach evidence (tests, review, canary, …) to a registered change",
+)
+def evidence_attach(
+    request: HttpRequest,
+    service: str,
+    sha: str,
+    payload: EvidenceAttachIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    token = require_scope(request, ApiToken.Scope.EVIDENCE_WRITE)
+    _existing_change(service, sha)
+    return _intake(
+        request,
+        token=token,
+        event=adapter.EVIDENCE_ATTACHED,
+        target=(service, sha),
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.post(
+    "/changes/{service}/{sha}/rollback-rehearsals",
+    response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
+    summary="Record a rehearsal of the change's rollback",
+)
+def rollback_rehearsal_attach(
+    request: HttpRequest,
+    service: str,
+    sha: str,
+    payload: RollbackRehearsalIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    token = require_scope(request, ApiToken.Scope.EVIDENCE_WRITE)
+    _existing_change(service, sha)
+    return _intake(
+        request,
+        token=token,
+        event=adapter.ROLLBACK_REHEARSED,
+        target=(service, sha),
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.get(
+    "/deliveries/{delivery_id}",
+    response={200: DeliveryOut, **ERRORS},
+    summary="The state of a delivery this API accepted (for a 202 answer)",
+)
+def delivery_status(request: HttpRequest, delivery_id: int):
+    # Any valid token may ask: the answer holds a status, not the delivered data.
+    delivery = Delivery.objects.filter(id=delivery_id, source__name=adapter.SOURCE_NAME).first()
+    if delivery is None:
+        raise ApiError(404, f"no intake delivery {delivery_id}")
+    return DeliveryOut(
+        delivery_id=delivery.id,
+        event_type=delivery.event_type,
+        status=delivery.status,
+        error=delivery.error,
+        received_at=delivery.received_at,
+        processed_at=delivery.processed_at,
+    )

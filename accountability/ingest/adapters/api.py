@@ -1,0 +1,258 @@
+"""CI intake API deliveries: a change registration, evidence attached later, a rollback rehearsal.
+
+The API (accountability/api/intake.py) authenticates the token and validates the body, then stores it as a
+Delivery of the `api` source; this adapter re-reads it with the same schemas and applies it. Every write is
+an upsert on a natural key, so a replayed delivery changes nothing.
+"""
+
+import hashlib
+import json
+
+from django.db.models import Q
+from django.utils import timezone
+from pydantic import ValidationError
+
+from accountability.api.schemas import ChangeIn, EvidenceAttachIn, EvidenceIn, RollbackRehearsalIn
+from accountability.catalog.models import Person, Service
+from accountability.changes.models import Change, Commit, Evidence, ProvenanceRecord, RollbackPlan
+from accountability.changes.provenance import provenance_refresh
+from accountability.ingest.errors import PayloadError, SignatureError
+from accountability.ingest.models import Delivery, Source
+
+EVENT_HEADER = "X-Intake-Event"
+SERVICE_HEADER = "X-Intake-Service"
+SHA_HEADER = "X-Intake-Sha"
+TOKEN_HEADER = "X-Intake-Token-Name"  # noqa: S105 - names the token, holds no secret
+
+CHANGE_REGISTERED = "change.registered"
+EVIDENCE_ATTACHED = "evidence.attached"
+ROLLBACK_REHEARSED = "rollback.rehearsed"
+SCHEMAS = {
+    CHANGE_REGISTERED: ChangeIn,
+    EVIDENCE_ATTACHED: EvidenceAttachIn,
+    ROLLBACK_REHEARSED: RollbackRehearsalIn,
+}
+SOURCE_NAME = "ci-api"
+EVIDENCE_SOURCE = "api"
+
+
+def intake_source() -> Source:
+    """The one `api` source every token's deliveries are stored under (the token is named in the headers)."""
+    source, _ = Source.objects.get_or_create(name=SOURCE_NAME, defaults={"kind": Source.Kind.API})
+    return source
+
+
+def verify(*, source: Source, headers: dict, body: bytes) -> None:
+    # Nothing reaches this source through a webhook receiver: the API authenticates its bearer tokens itself.
+    raise SignatureError("the CI API accepts deliveries only at /api/v1/, with a token")
+
+
+def validation_errors(error: ValidationError, *, prefix: str = "body") -> list[dict]:
+    """Pydantic errors as [{"field": "body.evidence.0.kind", "message": ...}]."""
+    return [
+        {"field": ".".join([prefix, *(str(part) for part in item["loc"])]), "message": item["msg"]}
+        for item in error.errors()
+    ]
+
+
+def parse(*, body: bytes, headers: dict):
+    event = headers.get(EVENT_HEADER, "")
+    schema = SCHEMAS.get(event)
+    if schema is None:
+        raise PayloadError(f"unknown intake event {event!r}")
+    try:
+        payload = schema.model_validate_json(body)
+    except ValidationError as error:
+        problems = "; ".join(f"{e['field']}: {e['message']}" for e in validation_errors(error))
+        raise PayloadError(f"invalid {event}: {problems}") from None
+    if event != CHANGE_REGISTERED and not (headers.get(SERVICE_HEADER) and headers.get(SHA_HEADER)):
+        raise PayloadError(f"{event} needs the {SERVICE_HEADER} and {SHA_HEADER} headers")
+    return payload
+
+
+def delivery_apply(*, delivery: Delivery, payload) -> str:
+    headers = delivery.headers
+    if isinstance(payload, ChangeIn):
+        change_register(delivery=delivery, payload=payload)
+    else:
+        change = _change(service=headers[SERVICE_HEADER], sha=headers[SHA_HEADER])
+        if isinstance(payload, EvidenceAttachIn):
+            for item in payload.evidence:
+                _evidence_upsert(change=change, item=item, received_at=delivery.received_at)
+        else:
+            rollback_rehearsal_record(change=change, payload=payload, received_at=delivery.received_at)
+    return Delivery.Status.PROCESSED
+
+
+def _change(*, service: str, sha: str) -> Change:
+    change = Change.objects.filter(service__slug=service, sha__iexact=sha).select_related("service").first()
+    if change is None:
+        raise PayloadError(f"no change {sha} of service {service!r} is registered")
+    return change
+
+
+def _people_by_login(logins: list[str]) -> dict[str, Person]:
+    wanted = {login.lower() for login in logins if login}
+    if not wanted:
+        return {}
+    query = Q()
+    for login in wanted:
+        query |= Q(github_login__iexact=login)
+    return {person.github_login.lower(): person for person in Person.objects.filter(query)}
+
+
+def change_register(*, delivery: Delivery, payload: ChangeIn) -> Change:
+    """Upsert the change, its commits, provenance documents, evidence and rollback plan; refresh provenance.
+
+    1. The change, keyed by (service, sha); authors and merger linked to people by GitHub login.
+    2. Its commits, keyed by (change, sha).
+    3. Provenance: the attestation (one per delivery), git-ai notes (one per commit) and Agent Trace records
+       (one per record id) as ProvenanceRecords.
+    4. Evidence, keyed by the client's id or by what it says; the rollback plan, one per change.
+    5. `provenance_refresh` recomputes the AI provenance from everything now stored.
+    """
+    service = Service.objects.filter(slug=payload.service).first()
+    if service is None:
+        raise PayloadError(f"no service with slug {payload.service!r}")
+    people = _people_by_login([*payload.authors, payload.merged_by])
+    sha = payload.sha.lower()
+    change, _ = Change.objects.update_or_create(
+        service=service,
+        sha=sha,
+        defaults={
+            "repository": payload.repository,
+            "commit_shas": [c.sha.lower() for c in payload.commits],
+            "pr_number": payload.pr_number,
+            "pr_url": payload.pr_url or "",
+            "title": payload.title,
+            "author_logins": payload.authors,
+            "merged_by_login": payload.merged_by,
+            "merged_by": people.get(payload.merged_by.lower()),
+            "merged_at": payload.merged_at,
+            "files_changed": payload.files_changed,
+            "additions": payload.additions,
+            "deletions": payload.deletions,
+            "touches_schema_migration": payload.touches_schema_migration,
+            "labels": payload.labels,
+        },
+    )
+    change.authors.set([people[login.lower()] for login in payload.authors if login.lower() in people])
+    for commit in payload.commits:
+        Commit.objects.update_or_create(
+            change=change,
+            sha=commit.sha.lower(),
+            defaults={
+                "message": commit.message,
+                "author_login": commit.author_login,
+                "author_name": commit.author_name,
+                "author_email": commit.author_email,
+                "committed_at": commit.committed_at,
+            },
+        )
+    if payload.provenance is not None:
+        _provenance_records(change=change, delivery=delivery, payload=payload)
+    for item in payload.evidence:
+        _evidence_upsert(change=change, item=item, received_at=delivery.received_at)
+    if payload.rollback_plan is not None:
+        RollbackPlan.objects.update_or_create(change=change, defaults=payload.rollback_plan.model_dump())
+    provenance_refresh(change=change)
+    return change
+
+
+def _provenance_records(*, change: Change, delivery: Delivery, payload: ChangeIn) -> None:
+    provenance = payload.provenance
+    recorded_by = delivery.headers.get(TOKEN_HEADER, "")
+    attestation = provenance.model_dump(
+        mode="json", include={"ai_used", "level", "ai_share", "tools", "models", "drivers", "ai_lines"}
+    )
+    if any(value not in (None, [], {}) for value in attestation.values()):
+        ProvenanceRecord.objects.update_or_create(
+            kind=ProvenanceRecord.Kind.API_ATTESTATION,
+            repository=change.repository,
+            commit_sha=change.sha,
+            external_id=delivery.external_id,
+            defaults={"change": change, "content": json.dumps(attestation), "recorded_by": recorded_by},
+        )
+    for note in provenance.git_ai_notes:
+        ProvenanceRecord.objects.update_or_create(
+            kind=ProvenanceRecord.Kind.GIT_AI_NOTE,
+            repository=change.repository,
+            commit_sha=note.commit_sha.lower(),
+            external_id=f"refs/notes/ai:{note.commit_sha.lower()}",
+            defaults={"change": change, "content": note.note, "recorded_by": recorded_by},
+        )
+    for record in provenance.agent_traces:
+        content = json.dumps(record, sort_keys=True)
+        vcs = record.get("vcs") if isinstance(record.get("vcs"), dict) else {}
+        revision = str(vcs.get("revision", "")) if vcs.get("type") == "git" else ""
+        ProvenanceRecord.objects.update_or_create(
+            kind=ProvenanceRecord.Kind.AGENT_TRACE,
+            repository=change.repository,
+            commit_sha=(revision or change.sha).lower()[:64],
+            external_id=str(record.get("id") or hashlib.sha256(content.encode()).hexdigest())[:200],
+            defaults={"change": change, "content": content, "recorded_by": recorded_by},
+        )
+
+
+def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at) -> Evidence:
+    # Without the client's id, the evidence is identified by what it says, so re-sending it is harmless.
+    external_id = (
+        item.id
+        or hashlib.sha256(
+            json.dumps([item.kind, item.result, item.url, item.sha, item.actor, item.detail]).encode()
+        ).hexdigest()[:40]
+    )
+    recorder = _people_by_login([item.actor]).get(item.actor.lower()) if item.actor else None
+    evidence, _ = Evidence.objects.update_or_create(
+        change=change,
+        kind=item.kind,
+        source=EVIDENCE_SOURCE,
+        external_id=external_id,
+        defaults={
+            "result": item.result,
+            "url": item.url or "",
+            "sha": (item.sha or change.sha).lower(),
+            "actor_login": item.actor,
+            "recorded_by": recorder,
+            "detail": item.detail,
+            "at": item.at or received_at or timezone.now(),
+        },
+    )
+    return evidence
+
+
+def rollback_rehearsal_record(*, change: Change, payload: RollbackRehearsalIn, received_at) -> Evidence:
+    """Record a rehearsal as evidence; a passing one dates the plan (the change's own, else the service's)."""
+    at = payload.at or received_at or timezone.now()
+    detail = " ".join(
+        part
+        for part in (
+            f"environment {payload.environment}",
+            f"took {payload.duration_minutes} min" if payload.duration_minutes is not None else "",
+            payload.detail,
+        )
+        if part
+    )
+    evidence = _evidence_upsert(
+        change=change,
+        item=EvidenceIn(
+            kind=Evidence.Kind.ROLLBACK_REHEARSAL,
+            result=payload.result,
+            url=payload.url,
+            at=at,
+            actor=payload.by,
+            detail=detail,
+            id=payload.id or f"rehearsal:{at.isoformat()}:{payload.environment}",
+        ),
+        received_at=received_at,
+    )
+    if payload.result == Evidence.Result.PASSED:
+        plan = (
+            RollbackPlan.objects.filter(change=change).first()
+            or RollbackPlan.objects.filter(service_id=change.service_id).first()
+        )
+        if plan is not None and (plan.last_rehearsed_at is None or plan.last_rehearsed_at < at):
+            plan.last_rehearsed_at = at
+            plan.last_rehearsed_by = evidence.recorded_by
+            plan.save(update_fields=["last_rehearsed_at", "last_rehearsed_by"])
+    return evidence
