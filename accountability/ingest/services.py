@@ -1,11 +1,19 @@
 """Writes of the ingest app: storing deliveries (the one path every outside write takes), replaying them."""
 
 import json
+import logging
+from dataclasses import dataclass
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from accountability.ingest.adapters.payload import body_digest
+from accountability.ingest.errors import PayloadError
 from accountability.ingest.models import Delivery, Source
+
+logger = logging.getLogger(__name__)
 
 _INSERT_DELIVERY = f"""
     INSERT INTO {Delivery._meta.db_table}
@@ -44,7 +52,9 @@ def delivery_store(
             body=body,
             received_at=row[1],
         )
-        process_delivery.delay_on_commit(delivery.id)
+        # The row is the record: if the broker is down the enqueue fails after commit, is logged, and the
+        # sweep enqueues the delivery later; the sender still gets its 2xx.
+        transaction.on_commit(partial(process_delivery.delay, delivery.id), robust=True)
     return delivery, True
 
 
@@ -65,3 +75,65 @@ def deliveries_replay(*, deliveries: QuerySet[Delivery]) -> int:
         for delivery_id in ids:
             process_delivery.delay_on_commit(delivery_id)
     return len(ids)
+
+
+# Headers that carry credentials are read for verification but never stored with the delivery.
+_UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+@dataclass(frozen=True)
+class Receipt:
+    delivery: Delivery
+    created: bool
+
+
+def delivery_receive(*, source: Source, headers: dict[str, str], body: bytes) -> Receipt:
+    """A webhook delivery, from raw request to stored row.
+
+    1. Verify the signature over the raw body, before anything reads it (SignatureError: nothing is stored).
+    2. Parse it and find its delivery id and event type. Input that cannot be understood is stored as
+       failed with the reason (nothing is lost, an admin can see what was sent) and PayloadError re-raised.
+    3. Store it (INSERT … ON CONFLICT) and enqueue its processing once committed.
+    """
+    from accountability.ingest.adapters import ADAPTERS
+
+    adapter = ADAPTERS[source.kind]
+    headers = {name.lower(): value for name, value in headers.items()}
+    adapter.verify(source=source, headers=headers, body=body)
+    stored_headers = {name: value for name, value in headers.items() if name not in _UNSTORED_HEADERS}
+    try:
+        payload = adapter.parse(body=body, headers=headers)
+        external_id, event_type = adapter.identify(payload=payload, headers=headers, body=body)
+    except PayloadError as problem:
+        delivery_store_rejected(
+            source=source,
+            external_id=headers.get("x-github-delivery", "")[:200] or body_digest(body),
+            headers=stored_headers,
+            body=body,
+            error=str(problem),
+        )
+        raise
+    delivery, created = delivery_store(
+        source=source, external_id=external_id, event_type=event_type, headers=stored_headers, body=body
+    )
+    return Receipt(delivery=delivery, created=created)
+
+
+def delivery_store_rejected(
+    *, source: Source, external_id: str, headers: dict, body: bytes, error: str
+) -> None:
+    """Keeps a signed delivery that could not be understood, as failed with the reason; never processed."""
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                source=source,
+                external_id=external_id,
+                headers=headers,
+                body=body,
+                status=Delivery.Status.FAILED,
+                error=error[:2000],
+                processed_at=timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
+    )

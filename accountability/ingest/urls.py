@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accountability.ingest import views
+from accountability.ingest.models import Source
+
+app_name = "ingest"
+
+urlpatterns = [
+    path(f"{kind}/<str:name>/", views.receive, {"kind": kind}, name=f"receive-{kind}")
+    for kind in (Source.Kind.GITHUB, Source.Kind.PAGERDUTY, Source.Kind.CDEVENTS)
+]

@@ -1,15 +1,378 @@
-"""Placeholder: the adapter lands in a following commit."""
+"""CDEvents over HTTP (spec v0.3 to v0.5): deployments, incidents, merged changes, test and build evidence.
 
-from accountability.ingest.errors import DeliveryIgnored, SignatureError
+verify → parse → map → upsert. Accepted encodings: a CDEvent posted as JSON; a CloudEvent in structured mode
+(`application/cloudevents+json`, the CDEvent in `data` or `data_base64`); a CloudEvent in binary mode (`ce-*`
+headers, the CDEvent as body). Authentication: `Authorization: Bearer <source secret>`, or
+`X-Signature-256: sha256=<HMAC-SHA256 of the body under the secret>`.
+
+Delivery id: context source, id and type together — the conformance examples reuse one id across types.
+
+- service.deployed / upgraded → Deployment (succeeded) of the artifact's change, with its purl;
+- service.rolledback → the service's previous deployment in that environment is marked rolled back; outside
+  production also a rollback_rehearsal evidence and the rollback plan's last rehearsal;
+- incident.detected / reported / resolved → Incident (service, environment, artifact) and its timeline;
+- change.merged → Change of the repository's service;
+- testsuiterun.finished / pipelinerun.finished → Evidence ci_tests, for the change named in customData;
+- artifact.signed → Evidence build_provenance on the artifact's change.
+
+Which change an artifact is: `customData.sha` when given, else the purl's version (a commit sha for source
+packages, an image digest for OCI images); a change not known yet is created under that key, so deploy and
+signature events agree whatever their order. Ignored: service.removed/published, change.created/reviewed,
+artifact.published, taskrun.*, and test or pipeline runs that name no change (`customData` must carry
+`sha` and `repository`, or `artifactId`).
+"""
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import unquote
+
+from accountability.catalog.models import Service
+from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan
+from accountability.incidents.models import Incident, IncidentEvent
+from accountability.ingest.adapters.payload import get, hmac_sha256_hex, json_object, require_secret, text
+from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
+from accountability.ingest.models import Delivery, Source
+from accountability.ingest.upserts import (
+    change_by_sha,
+    environment_name,
+    lock,
+    refresh_provenance,
+    service_by_name,
+    service_for_repository,
+    timestamp,
+)
+
+PROVIDER = "cdevents"
+_TYPE = re.compile(
+    r"^dev\.cdevents\.(?P<subject>[a-z]+)\.(?P<predicate>[a-z]+)\.(?P<version>\d+\.\d+\.\d+.*)$"
+)
+_HEX = re.compile(r"^[0-9a-f]{7,64}$")
 
 
-def verify(*, source, headers: dict, body: bytes) -> None:
-    raise SignatureError("this source is not implemented yet")
+@dataclass(frozen=True)
+class CDEvent:
+    id: str
+    source: str
+    type: str
+    name: str  # "service.deployed"
+    timestamp: datetime
+    subject: dict
+    custom_data: dict
+
+    @property
+    def content(self) -> dict:
+        content = self.subject.get("content")
+        return content if isinstance(content, dict) else {}
+
+    @property
+    def key(self) -> str:
+        key = f"{self.source}|{self.id}|{self.name}"
+        return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def parse(*, body: bytes, headers: dict) -> dict:
-    return {}
+def verify(*, source: Source, headers: dict, body: bytes) -> None:
+    secret = require_secret(source)
+    authorization = headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        if hmac.compare_digest(authorization[7:].strip().encode(), secret.encode()):
+            return
+        raise SignatureError("the bearer token is not this source's")
+    signature = headers.get("x-signature-256", "")
+    if not signature.startswith("sha256="):
+        raise SignatureError("neither Authorization: Bearer nor X-Signature-256 is present")
+    if not hmac.compare_digest(signature.removeprefix("sha256="), hmac_sha256_hex(secret, body)):
+        raise SignatureError("X-Signature-256 does not match the body")
 
 
-def delivery_apply(*, delivery, payload) -> str:
-    raise DeliveryIgnored("this source is not implemented yet")
+def parse(*, body: bytes, headers: dict) -> CDEvent:
+    document = json_object(body)
+    if "specversion" in document and "context" not in document:
+        # CloudEvents structured mode: the CDEvent is the event's data.
+        if "data_base64" in document:
+            try:
+                document = json_object(base64.b64decode(get(document, "data_base64"), validate=True))
+            except ValueError:
+                raise PayloadError("data_base64 is not base64") from None
+        else:
+            document = get(document, "data", dict)
+    context = get(document, "context", dict)
+    event_type = get(context, "type")
+    match = _TYPE.match(event_type)
+    if match is None:
+        raise PayloadError(
+            f"context.type {event_type!r} is not dev.cdevents.<subject>.<predicate>.<version>"
+        )
+    custom_data = document.get("customData")
+    return CDEvent(
+        id=get(context, "id")[:200],
+        source=text(context, "source", limit=200),
+        type=event_type[:200],
+        name=f"{match['subject']}.{match['predicate']}",
+        timestamp=timestamp(get(context, "timestamp"), field="context.timestamp"),
+        subject=get(document, "subject", dict),
+        custom_data=custom_data if isinstance(custom_data, dict) else {},
+    )
+
+
+def identify(*, payload: CDEvent, headers: dict, body: bytes) -> tuple[str, str]:
+    return payload.key, payload.type
+
+
+def delivery_apply(*, delivery: Delivery, payload: CDEvent) -> str:
+    handler = HANDLERS.get(payload.name)
+    if handler is None:
+        raise DeliveryIgnored(f"CDEvents {payload.name} is not used")
+    return handler(payload)
+
+
+def purl_name_version(purl: str) -> tuple[str, str]:
+    """("myapp", "sha256:0b31…") of "pkg:oci/myapp@sha256%3A0b31…?repository_url=…"."""
+    if not purl.startswith("pkg:"):
+        raise PayloadError(f"artifactId {purl!r} is not a purl")
+    path, _, version = purl.split("#", 1)[0].split("?", 1)[0].partition("@")
+    return unquote(path.rstrip("/").rsplit("/", 1)[-1]), unquote(version)
+
+
+def _change_key(version: str) -> str:
+    """A Change sha for an artifact version: the commit when it is one, else a stable ≤64-char key."""
+    version = version.lower().removeprefix("sha256:")
+    if len(version) <= 64:
+        return version
+    return hashlib.sha256(version.encode()).hexdigest()
+
+
+def _service_for(event: CDEvent, *names: str) -> Service:
+    service = service_by_name(*names)
+    if service is None:
+        known = ", ".join(repr(n) for n in names if n) or "no service"
+        raise DeliveryIgnored(f"no service is named {known}")
+    return service
+
+
+def _artifact_change(event: CDEvent, *, service: Service, purl: str) -> Change:
+    sha = text(event.custom_data, "sha", limit=64)
+    version = sha or purl_name_version(purl)[1]
+    if not version:
+        raise PayloadError(f"artifactId {purl!r} has no version, so it names no change")
+    key = _change_key(version)
+    if _HEX.match(key):
+        # A short commit sha in a purl version finds the change stored under its full sha.
+        known = Change.objects.filter(service=service, sha__startswith=key).order_by("id").first()
+        if known is not None:
+            return known
+    return change_by_sha(
+        service=service,
+        repository=text(event.custom_data, "repository", limit=200),
+        sha=key,
+        defaults={"title": f"artifact {purl}"[:500]},
+    )
+
+
+def service_deployed(event: CDEvent) -> str:
+    content = event.content
+    purl = get(content, "artifactId")
+    service = _service_for(event, text(event.subject, "id"), purl_name_version(purl)[0])
+    lock(f"cdevents:{service.pk}")
+    change = _artifact_change(event, service=service, purl=purl)
+    Deployment.objects.update_or_create(
+        provider=PROVIDER,
+        external_id=event.key,
+        defaults={
+            "change": change,
+            "environment": environment_name(get(content, "environment.id")),
+            "status": Deployment.Status.SUCCEEDED,
+            "started_at": event.timestamp,
+            "finished_at": event.timestamp,
+            "artifact_id": purl[:500],
+            "url": text(event.custom_data, "url"),
+        },
+    )
+    return Delivery.Status.PROCESSED
+
+
+def service_rolledback(event: CDEvent) -> str:
+    """The service runs `artifactId` again: the deployment before this event, of another artifact, was
+    rolled back. Outside production that is a rehearsal of the rolled-back change's rollback."""
+    service_deployed(event)
+    content = event.content
+    purl = get(content, "artifactId")
+    environment = environment_name(get(content, "environment.id"))
+    service = _service_for(event, text(event.subject, "id"), purl_name_version(purl)[0])
+    previous = (
+        Deployment.objects.filter(
+            change__service=service,
+            environment=environment,
+            finished_at__lt=event.timestamp,
+            status__in=[Deployment.Status.SUCCEEDED, Deployment.Status.ROLLED_BACK],
+        )
+        .exclude(artifact_id=purl)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    if previous is None:
+        return Delivery.Status.PROCESSED
+    previous.status = Deployment.Status.ROLLED_BACK
+    previous.save(update_fields=["status"])
+    if environment != Environment.PRODUCTION:
+        Evidence.objects.update_or_create(
+            change=previous.change,
+            kind=Evidence.Kind.ROLLBACK_REHEARSAL,
+            source=PROVIDER,
+            external_id=event.key,
+            defaults={
+                "result": Evidence.Result.PASSED,
+                "detail": f"rolled back to {purl} in {environment}"[:2000],
+                "at": event.timestamp,
+            },
+        )
+        plans = RollbackPlan.objects.filter(change=previous.change) | RollbackPlan.objects.filter(
+            service=service
+        )
+        for plan in plans:
+            if plan.last_rehearsed_at is None or plan.last_rehearsed_at < event.timestamp:
+                plan.last_rehearsed_at = event.timestamp
+                plan.save(update_fields=["last_rehearsed_at"])
+    return Delivery.Status.PROCESSED
+
+
+_INCIDENT_OPENING = ("detected", "reported")
+
+
+def incident(event: CDEvent) -> str:
+    """Adds the event to the incident's timeline, then derives the incident from the whole timeline:
+    title and start from the earliest detected/reported event, status from the latest one."""
+    content = event.content
+    external_id = get(event.subject, "id")
+    lock(f"cdevents-incident:{external_id}")
+    predicate = event.name.removeprefix("incident.")
+    description = text(content, "description", limit=10_000)
+    row, _ = Incident.objects.get_or_create(
+        source=PROVIDER,
+        external_id=external_id[:200],
+        defaults={"title": (description or f"Incident {external_id}")[:500], "started_at": event.timestamp},
+    )
+    IncidentEvent.objects.update_or_create(
+        incident=row,
+        external_id=event.key,
+        defaults={"at": event.timestamp, "kind": predicate, "summary": description, "actor": event.source},
+    )
+    timeline = list(row.timeline.order_by("at", "id"))
+    opening = next((e for e in timeline if e.kind in _INCIDENT_OPENING), timeline[0])
+    latest = timeline[-1]
+    row.title = (opening.summary or row.title)[:500]
+    row.started_at = opening.at
+    row.status = Incident.Status.RESOLVED if latest.kind == "resolved" else Incident.Status.TRIGGERED
+    row.resolved_at = latest.at if latest.kind == "resolved" else None
+    if predicate in _INCIDENT_OPENING or not row.artifact_id:
+        row.environment = environment_name(text(content, "environment.id"))
+        row.artifact_id = text(content, "artifactId")
+        row.url = text(content, "ticketURI") or row.url
+    row.save()
+    service = service_by_name(text(content, "service.id"))
+    if service is not None:
+        row.services.add(service)
+    return Delivery.Status.PROCESSED
+
+
+def change_merged(event: CDEvent) -> str:
+    content = event.content
+    repository = get(content, "repository.id")
+    service = service_by_name(text(content, "repository.name")) or service_for_repository(repository)
+    lock(f"cdevents:{service.pk}")
+    change_id = get(event.subject, "id")
+    change = change_by_sha(
+        service=service,
+        repository=repository[:200],
+        sha=_change_key(text(event.custom_data, "sha", limit=64) or change_id),
+        defaults={"title": text(content, "description") or f"change {change_id}"},
+    )
+    if change.merged_at is None:
+        change.merged_at = event.timestamp
+        change.save(update_fields=["merged_at", "updated_at"])
+    refresh_provenance(change)
+    return Delivery.Status.PROCESSED
+
+
+_RUN_RESULTS = {
+    "success": Evidence.Result.PASSED,
+    "failure": Evidence.Result.FAILED,
+    "error": Evidence.Result.FAILED,
+}
+
+
+def run_finished(event: CDEvent) -> str:
+    content = event.content
+    outcome = get(content, "outcome")
+    result = _RUN_RESULTS.get(outcome)
+    if result is None:
+        raise DeliveryIgnored(f"{event.name} outcome {outcome!r} is no test result")
+    data = event.custom_data
+    if text(data, "artifactId"):
+        purl = text(data, "artifactId")
+        service = _service_for(event, text(data, "service"), purl_name_version(purl)[0])
+        change = _artifact_change(event, service=service, purl=purl)
+    elif text(data, "sha") and text(data, "repository"):
+        service = service_for_repository(text(data, "repository"))
+        change = change_by_sha(
+            service=service, repository=text(data, "repository"), sha=text(data, "sha", limit=64)
+        )
+    else:
+        raise DeliveryIgnored(
+            f"{event.name} names no change: send customData with sha and repository, or artifactId"
+        )
+    name = text(content, "testSuite.name") or text(content, "pipelineName") or event.name
+    Evidence.objects.update_or_create(
+        change=change,
+        kind=Evidence.Kind.CI_TESTS,
+        source=PROVIDER,
+        external_id=event.key,
+        defaults={
+            "result": result,
+            "url": text(content, "uri") or text(content, "testSuite.uri"),
+            "sha": change.sha,
+            "detail": f"{name}: {outcome} {text(content, 'reason') or text(content, 'errors')}".strip()[
+                :2000
+            ],
+            "at": event.timestamp,
+        },
+    )
+    return Delivery.Status.PROCESSED
+
+
+def artifact_signed(event: CDEvent) -> str:
+    purl = get(event.subject, "id")
+    service = _service_for(event, text(event.custom_data, "service"), purl_name_version(purl)[0])
+    lock(f"cdevents:{service.pk}")
+    change = _artifact_change(event, service=service, purl=purl)
+    Evidence.objects.update_or_create(
+        change=change,
+        kind=Evidence.Kind.BUILD_PROVENANCE,
+        source=PROVIDER,
+        external_id=event.key,
+        defaults={
+            "result": Evidence.Result.PASSED,
+            "detail": f"{purl} signed"[:2000],
+            "url": text(event.custom_data, "url"),
+            "at": event.timestamp,
+        },
+    )
+    return Delivery.Status.PROCESSED
+
+
+HANDLERS: dict[str, Callable[[CDEvent], str]] = {
+    "service.deployed": service_deployed,
+    "service.upgraded": service_deployed,
+    "service.rolledback": service_rolledback,
+    "incident.detected": incident,
+    "incident.reported": incident,
+    "incident.resolved": incident,
+    "change.merged": change_merged,
+    "testsuiterun.finished": run_finished,
+    "pipelinerun.finished": run_finished,
+    "artifact.signed": artifact_signed,
+}

@@ -1,15 +1,399 @@
-"""Placeholder: the adapter lands in a following commit."""
+"""GitHub webhooks: merged PRs, pushes to the default branch, approving reviews, CI results, deployments.
 
-from accountability.ingest.errors import DeliveryIgnored, SignatureError
+verify → parse → map → upsert, as every adapter. What is used (DESIGN §5) and what is ignored:
+
+- `pull_request` whose PR is merged (closed+merged, or labeled after the merge) → Change: title, URL, author,
+  merged_by, merged_at, size, labels (a union: a label removed after the merge stays). Not merged → ignored.
+- `push` to the repository's default branch → Commit rows with their messages, on the change of the pushed
+  head; other branches, tag pushes and branch deletions → ignored.
+- `pull_request_review` submitted with state approved → Evidence human_review. Reviews by a bot or AI agent
+  account, or by the PR's author, are stored as `warned` with the reason, so the page can say why they do
+  not count; whether the reviewer is also a commit co-author is judged when the policy is evaluated, because
+  the commits may arrive later. Other review states → ignored.
+- `check_suite` / `workflow_run` completed → Evidence ci_tests on the head sha (success → passed; failure,
+  timed_out, startup_failure → failed; neutral, skipped, cancelled, stale → ignored).
+- `deployment`, `deployment_status` → Deployment; `production_environment` (or an environment named
+  production) marks production; queued/pending → queued, in_progress, success → succeeded, failure/error →
+  failed; inactive (superseded) leaves the status alone. A status never moves a deployment backwards, so
+  statuses arriving out of order end in the same state.
+- anything else (ping, deployment_protection_rule, issues, …) → stored, ignored.
+"""
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from django.utils import timezone
+
+from accountability.changes.models import Commit, Deployment, Evidence
+from accountability.changes.provenance import agent_account_tool
+from accountability.ingest.adapters.payload import (
+    body_digest,
+    get,
+    hmac_sha256_hex,
+    json_object,
+    require_secret,
+    text,
+)
+from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
+from accountability.ingest.models import Delivery, Source
+from accountability.ingest.upserts import (
+    change_by_pull_request,
+    change_by_sha,
+    change_for_merged_pull_request,
+    change_link_people,
+    environment_name,
+    lock,
+    person_by_login,
+    refresh_provenance,
+    service_for_repository,
+    sorted_union,
+    timestamp,
+    touches_migration,
+)
+
+PROVIDER = "github"
 
 
-def verify(*, source, headers: dict, body: bytes) -> None:
-    raise SignatureError("this source is not implemented yet")
+@dataclass(frozen=True)
+class GitHubEvent:
+    name: str
+    action: str
+    data: dict
 
 
-def parse(*, body: bytes, headers: dict) -> dict:
-    return {}
+def verify(*, source: Source, headers: dict, body: bytes) -> None:
+    """X-Hub-Signature-256 is "sha256=" + HMAC-SHA256 of the raw body under the webhook secret."""
+    secret = require_secret(source)
+    signature = headers.get("x-hub-signature-256", "")
+    if not signature.startswith("sha256="):
+        raise SignatureError("X-Hub-Signature-256 is missing")
+    if not hmac.compare_digest(signature.removeprefix("sha256="), hmac_sha256_hex(secret, body)):
+        raise SignatureError("X-Hub-Signature-256 does not match the body")
 
 
-def delivery_apply(*, delivery, payload) -> str:
-    raise DeliveryIgnored("this source is not implemented yet")
+def parse(*, body: bytes, headers: dict) -> GitHubEvent:
+    name = headers.get("x-github-event", "")
+    if not name:
+        raise PayloadError("X-GitHub-Event is missing")
+    # A webhook may be configured with content type application/x-www-form-urlencoded: payload=<json>.
+    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        try:
+            body = parse_qs(body.decode(), strict_parsing=True)["payload"][0].encode()
+        except (UnicodeDecodeError, ValueError, KeyError):
+            raise PayloadError("a form-encoded delivery must carry the JSON in its payload field") from None
+    data = json_object(body)
+    return GitHubEvent(name=name, action=text(data, "action"), data=data)
+
+
+def identify(*, payload: GitHubEvent, headers: dict, body: bytes) -> tuple[str, str]:
+    """(external id, event type) of a delivery: X-GitHub-Delivery, and the event with its action."""
+    external_id = headers.get("x-github-delivery", "")[:200] or body_digest(body)
+    event_type = f"{payload.name}.{payload.action}" if payload.action else payload.name
+    return external_id, event_type[:200]
+
+
+def delivery_apply(*, delivery: Delivery, payload: GitHubEvent) -> str:
+    handler = HANDLERS.get(payload.name)
+    if handler is None:
+        raise DeliveryIgnored(f"GitHub event {payload.name!r} is not used")
+    return handler(payload)
+
+
+def _repository(data: dict) -> str:
+    return get(data, "repository.full_name")
+
+
+def _is_bot(user: dict) -> bool:
+    login = text(user, "login")
+    return text(user, "type") == "Bot" or login.endswith("[bot]") or agent_account_tool(login) is not None
+
+
+# Handlers: one per event name, each returns "processed" or raises DeliveryIgnored with the reason.
+
+
+def pull_request(event: GitHubEvent) -> str:
+    pr = get(event.data, "pull_request", dict)
+    if not get(pr, "merged", bool, default=False):
+        state = "closed without merging" if event.action == "closed" else f"{event.action}, not merged"
+        raise DeliveryIgnored(f"pull request {state}")
+    repository = _repository(event.data)
+    service = service_for_repository(repository)
+    lock(f"github:{repository.lower()}")
+    number = get(pr, "number", int)
+    change = change_for_merged_pull_request(
+        service=service,
+        repository=repository,
+        number=number,
+        merge_sha=get(pr, "merge_commit_sha"),
+        head_sha=get(pr, "head.sha"),
+    )
+    labels = [get(label, "name") for label in get(pr, "labels", list, default=[]) if isinstance(label, dict)]
+    change.repository = repository
+    change.pr_url = text(pr, "html_url")
+    change.title = text(pr, "title")
+    change.author_logins = [get(pr, "user.login")]
+    change.merged_by_login = text(pr, "merged_by.login", limit=100)
+    change.merged_at = timestamp(get(pr, "merged_at"), field="pull_request.merged_at")
+    change.files_changed = get(pr, "changed_files", int, default=0)
+    change.additions = get(pr, "additions", int, default=0)
+    change.deletions = get(pr, "deletions", int, default=0)
+    change.labels = sorted_union(change.labels, labels)
+    change.commit_shas = sorted_union(change.commit_shas, [get(pr, "head.sha")])
+    change.save()
+    change_link_people(change)
+    refresh_provenance(change)
+    return Delivery.Status.PROCESSED
+
+
+def push(event: GitHubEvent) -> str:
+    data = event.data
+    ref = get(data, "ref")
+    default_branch = get(data, "repository.default_branch", default="")
+    if ref != f"refs/heads/{default_branch}":
+        raise DeliveryIgnored(f"push to {ref}, not to the default branch {default_branch}")
+    if get(data, "deleted", bool, default=False):
+        raise DeliveryIgnored("the push deleted the branch")
+    commits = [c for c in get(data, "commits", list, default=[]) if isinstance(c, dict)]
+    head_sha = get(data, "after")
+    if not commits:
+        raise DeliveryIgnored("the push carries no commits")
+    repository = _repository(data)
+    service = service_for_repository(repository)
+    lock(f"github:{repository.lower()}")
+    head = next((c for c in commits if get(c, "id") == head_sha), commits[-1])
+    message = text(head, "message", limit=100_000)
+    # Merge commits are the merger's, not the change's; direct pushes are authored by their commits' authors.
+    authors = sorted_union(
+        text(c, "author.username", limit=100)
+        for c in commits
+        if not text(c, "message").startswith(("Merge pull request #", "Merge branch "))
+    )
+    change = change_by_sha(service=service, repository=repository, sha=head_sha)
+    if change.pr_number is None:
+        # Without a PR the push is all we know of the change; a merged PR's fields win when it comes.
+        change.title = change.title or (message.splitlines()[0][:500] if message else "")
+        change.author_logins = change.author_logins or authors
+        change.merged_at = change.merged_at or timestamp(
+            get(head, "timestamp", default=None), field="head_commit.timestamp"
+        )
+    paths: list[str] = []
+    for commit in commits:
+        sha = get(commit, "id")
+        Commit.objects.update_or_create(
+            change=change,
+            sha=sha,
+            defaults={
+                "message": text(commit, "message", limit=100_000),
+                "author_name": text(commit, "author.name", limit=200),
+                "author_email": text(commit, "author.email", limit=254),
+                "author_login": text(commit, "author.username", limit=100),
+                "committed_at": timestamp(get(commit, "timestamp", default=None), field="commits.timestamp"),
+            },
+        )
+        for key in ("added", "modified", "removed"):
+            paths.extend(p for p in get(commit, key, list, default=[]) if isinstance(p, str))
+    change.commit_shas = sorted_union(change.commit_shas, [get(c, "id") for c in commits])
+    change.touches_schema_migration = change.touches_schema_migration or touches_migration(paths)
+    change.save()
+    if not change.pr_number:
+        change_link_people(change)
+    refresh_provenance(change)
+    return Delivery.Status.PROCESSED
+
+
+def pull_request_review(event: GitHubEvent) -> str:
+    review = get(event.data, "review", dict)
+    state = text(review, "state").lower()
+    if event.action != "submitted" or state != "approved":
+        raise DeliveryIgnored(f"review {event.action} with state {state or 'none'}, not an approval")
+    pr = get(event.data, "pull_request", dict)
+    repository = _repository(event.data)
+    service = service_for_repository(repository)
+    lock(f"github:{repository.lower()}")
+    number = get(pr, "number", int)
+    if get(pr, "merged_at", default=None):
+        change = change_for_merged_pull_request(
+            service=service,
+            repository=repository,
+            number=number,
+            merge_sha=get(pr, "merge_commit_sha"),
+            head_sha=get(pr, "head.sha"),
+        )
+    else:
+        change = change_by_pull_request(
+            service=service, repository=repository, number=number, head_sha=get(pr, "head.sha")
+        )
+    reviewer = get(review, "user", dict)
+    login = get(reviewer, "login")
+    result, detail = Evidence.Result.PASSED, ""
+    if _is_bot(reviewer):
+        result, detail = Evidence.Result.WARNED, f"{login} is a bot or AI agent account, not a human reviewer"
+    elif login.lower() == text(pr, "user.login").lower():
+        result, detail = Evidence.Result.WARNED, f"{login} is the author of the pull request"
+    Evidence.objects.update_or_create(
+        change=change,
+        kind=Evidence.Kind.HUMAN_REVIEW,
+        source=PROVIDER,
+        external_id=f"review:{get(review, 'id', int)}",
+        defaults={
+            "result": result,
+            "detail": detail,
+            "url": text(review, "html_url"),
+            "sha": text(review, "commit_id", limit=64),
+            "actor_login": login[:100],
+            "recorded_by": person_by_login(login),
+            "at": timestamp(get(review, "submitted_at", default=None), field="review.submitted_at")
+            or timezone.now(),
+        },
+    )
+    return Delivery.Status.PROCESSED
+
+
+_CI_RESULTS = {
+    "success": Evidence.Result.PASSED,
+    "failure": Evidence.Result.FAILED,
+    "timed_out": Evidence.Result.FAILED,
+    "startup_failure": Evidence.Result.FAILED,
+}
+
+
+def _ci_evidence(event: GitHubEvent, *, run: dict, external_id: str, url: str, name: str) -> str:
+    if event.action != "completed":
+        raise DeliveryIgnored(f"{event.name} {event.action}, not completed")
+    conclusion = text(run, "conclusion")
+    result = _CI_RESULTS.get(conclusion)
+    if result is None:
+        raise DeliveryIgnored(f"{event.name} concluded {conclusion or 'nothing'}, which is no test result")
+    repository = _repository(event.data)
+    head_sha = get(run, "head_sha")
+    pull_requests = [p for p in get(run, "pull_requests", list, default=[]) if isinstance(p, dict)]
+    default_branch = get(event.data, "repository.default_branch", default="")
+    if not pull_requests and text(run, "head_branch") != default_branch:
+        raise DeliveryIgnored(
+            f"{event.name} ran on {text(run, 'head_branch')}, not the default branch or a PR"
+        )
+    service = service_for_repository(repository)
+    lock(f"github:{repository.lower()}")
+    if pull_requests:
+        change = change_by_pull_request(
+            service=service,
+            repository=repository,
+            number=get(pull_requests[0], "number", int),
+            head_sha=head_sha,
+        )
+    else:
+        change = change_by_sha(service=service, repository=repository, sha=head_sha)
+    Evidence.objects.update_or_create(
+        change=change,
+        kind=Evidence.Kind.CI_TESTS,
+        source=PROVIDER,
+        external_id=external_id,
+        defaults={
+            "result": result,
+            "url": url,
+            "sha": head_sha[:64],
+            "detail": f"{name}: {conclusion}"[:2000],
+            "at": timestamp(get(run, "updated_at", default=None), field=f"{event.name}.updated_at")
+            or timezone.now(),
+        },
+    )
+    return Delivery.Status.PROCESSED
+
+
+def check_suite(event: GitHubEvent) -> str:
+    suite = get(event.data, "check_suite", dict)
+    repository_url = text(event.data, "repository.html_url")
+    return _ci_evidence(
+        event,
+        run=suite,
+        external_id=f"check_suite:{get(suite, 'id', int)}",
+        url=f"{repository_url}/commit/{get(suite, 'head_sha')}/checks" if repository_url else "",
+        name=text(suite, "app.name") or "check suite",
+    )
+
+
+def workflow_run(event: GitHubEvent) -> str:
+    run = get(event.data, "workflow_run", dict)
+    # A re-run is a new attempt with its own result; each attempt is its own evidence.
+    attempt = get(run, "run_attempt", int, default=1)
+    return _ci_evidence(
+        event,
+        run=run,
+        external_id=f"workflow_run:{get(run, 'id', int)}:{attempt}",
+        url=text(run, "html_url"),
+        name=text(run, "name") or "workflow",
+    )
+
+
+_DEPLOYMENT_STATUS = {
+    "queued": Deployment.Status.QUEUED,
+    "pending": Deployment.Status.QUEUED,
+    "in_progress": Deployment.Status.IN_PROGRESS,
+    "success": Deployment.Status.SUCCEEDED,
+    "failure": Deployment.Status.FAILED,
+    "error": Deployment.Status.FAILED,
+}
+_FINAL = {Deployment.Status.SUCCEEDED, Deployment.Status.FAILED, Deployment.Status.ROLLED_BACK}
+_RANK = {Deployment.Status.QUEUED: 0, Deployment.Status.IN_PROGRESS: 1}
+
+
+def _deployment_upsert(data: dict) -> Deployment:
+    deployment = get(data, "deployment", dict)
+    repository = _repository(data)
+    service = service_for_repository(repository)
+    lock(f"github:{repository.lower()}")
+    change = change_by_sha(service=service, repository=repository, sha=get(deployment, "sha"))
+    creator = text(deployment, "creator.login", limit=100)
+    production = get(deployment, "production_environment", bool, default=None)
+    row, _ = Deployment.objects.update_or_create(
+        provider=PROVIDER,
+        external_id=str(get(deployment, "id", int)),
+        defaults={
+            "change": change,
+            "environment": environment_name(text(deployment, "environment"), production=production),
+            "started_at": timestamp(
+                get(deployment, "created_at", default=None), field="deployment.created_at"
+            ),
+            "deployed_by_login": creator,
+            "deployed_by": person_by_login(creator),
+            "url": text(deployment, "url"),
+        },
+    )
+    return row
+
+
+def deployment(event: GitHubEvent) -> str:
+    _deployment_upsert(event.data)
+    return Delivery.Status.PROCESSED
+
+
+def deployment_status(event: GitHubEvent) -> str:
+    """Records the status; never backwards (queued < in progress < final), the newest final one wins."""
+    row = _deployment_upsert(event.data)
+    status_data = get(event.data, "deployment_status", dict)
+    state = get(status_data, "state")
+    status = _DEPLOYMENT_STATUS.get(state)
+    if status is None:
+        return Delivery.Status.PROCESSED  # inactive: superseded by a later deployment, nothing to record
+    at = timestamp(get(status_data, "created_at", default=None), field="deployment_status.created_at")
+    if status in _FINAL:
+        newer = row.status not in _FINAL or (at and (row.finished_at is None or at >= row.finished_at))
+        if newer:
+            row.status, row.finished_at = status, at
+    elif row.status not in _FINAL and _RANK[status] >= _RANK.get(row.status, 0):
+        row.status = status
+    row.save(update_fields=["status", "finished_at"])
+    return Delivery.Status.PROCESSED
+
+
+HANDLERS: dict[str, Callable[[GitHubEvent], str]] = {
+    "pull_request": pull_request,
+    "push": push,
+    "pull_request_review": pull_request_review,
+    "check_suite": check_suite,
+    "workflow_run": workflow_run,
+    "deployment": deployment,
+    "deployment_status": deployment_status,
+}

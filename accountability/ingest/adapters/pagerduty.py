@@ -1,15 +1,178 @@
-"""Placeholder: the adapter lands in a following commit."""
+"""PagerDuty Webhooks V3: incident events → Incident and its timeline.
 
-from accountability.ingest.errors import DeliveryIgnored, SignatureError
+verify → parse → map → upsert. Every `incident.*` event adds one line to the incident's timeline (keyed by
+the event id, so a redelivery adds nothing). Events whose `data` is the incident itself (triggered,
+acknowledged, resolved, reopened, priority_updated, reassigned, escalated, …) also set the incident's title,
+status, urgency, priority and service; since they may arrive out of order, only the one that occurred last
+decides. Events whose `data` only references the incident (annotated, status updates, responders, …) create
+it with what they know if it is not there yet. The service is the one whose `pagerduty_service_id` matches;
+an incident on a service we do not know is still stored (it matters to the commander), without service.
+
+Ignored: non-incident events (service.*, pagey.ping), and Events API v2 bodies, which are what monitoring
+sends *to* PagerDuty, not webhooks.
+"""
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from accountability.catalog.models import Service
+from accountability.incidents.models import Incident, IncidentEvent
+from accountability.ingest.adapters.payload import get, hmac_sha256_hex, json_object, require_secret, text
+from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
+from accountability.ingest.models import Delivery, Source
+from accountability.ingest.upserts import lock, person_by_pagerduty_id, timestamp
+
+SOURCE = "pagerduty"
+
+_STATUSES = {
+    "triggered": Incident.Status.TRIGGERED,
+    "acknowledged": Incident.Status.ACKNOWLEDGED,
+    "resolved": Incident.Status.RESOLVED,
+}
 
 
-def verify(*, source, headers: dict, body: bytes) -> None:
-    raise SignatureError("this source is not implemented yet")
+@dataclass(frozen=True)
+class PagerDutyEvent:
+    id: str
+    event_type: str
+    resource_type: str
+    occurred_at: datetime
+    agent: str
+    data: dict
 
 
-def parse(*, body: bytes, headers: dict) -> dict:
-    return {}
+def verify(*, source: Source, headers: dict, body: bytes) -> None:
+    """X-PagerDuty-Signature lists one or more "v1=<hex>" (several while a secret is being rotated)."""
+    secret = require_secret(source)
+    expected = hmac_sha256_hex(secret, body)
+    signatures = [s.strip() for s in headers.get("x-pagerduty-signature", "").split(",")]
+    # Compare with every listed signature, without stopping early, so timing says nothing about which.
+    matches = [
+        hmac.compare_digest(s.removeprefix("v1="), expected) for s in signatures if s.startswith("v1=")
+    ]
+    if not any(matches):
+        raise SignatureError("X-PagerDuty-Signature is missing or matches none of the v1 signatures")
 
 
-def delivery_apply(*, delivery, payload) -> str:
-    raise DeliveryIgnored("this source is not implemented yet")
+def parse(*, body: bytes, headers: dict) -> PagerDutyEvent:
+    data = json_object(body)
+    if "event" not in data and ("routing_key" in data or "event_action" in data):
+        raise PayloadError("this is an Events API v2 body (sent to PagerDuty), not a Webhooks V3 payload")
+    event = get(data, "event", dict)
+    occurred_at = timestamp(get(event, "occurred_at"), field="event.occurred_at")
+    return PagerDutyEvent(
+        id=get(event, "id")[:200],
+        event_type=get(event, "event_type")[:200],
+        resource_type=text(event, "resource_type"),
+        occurred_at=occurred_at,
+        agent=text(event, "agent.summary", limit=200),
+        data=get(event, "data", dict, default={}),
+    )
+
+
+def identify(*, payload: PagerDutyEvent, headers: dict, body: bytes) -> tuple[str, str]:
+    return payload.id, payload.event_type
+
+
+def _incident_reference(data: dict) -> dict:
+    if text(data, "type") == "incident":
+        return data
+    if isinstance(data.get("incident"), dict):
+        return data["incident"]
+    for assignment in data.get("incident_role_assignments") or []:
+        if isinstance(assignment, dict) and isinstance(assignment.get("incident"), dict):
+            return assignment["incident"]
+    raise PayloadError("event.data names no incident")
+
+
+def _summary(event: PagerDutyEvent) -> str:
+    data = event.data
+    for key in ("content", "message", "summary", "description"):
+        if isinstance(data.get(key), str) and data[key]:
+            return data[key]
+    if text(data, "type") == "incident":
+        return f"{text(data, 'status')}: {text(data, 'title')}".strip(": ")
+    return event.event_type.removeprefix("incident.").replace("_", " ")
+
+
+def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
+    if payload.resource_type not in ("incident", "") or not payload.event_type.startswith("incident."):
+        raise DeliveryIgnored(f"PagerDuty {payload.event_type} is not an incident event")
+    reference = _incident_reference(payload.data)
+    external_id = get(reference, "id")
+    lock(f"pagerduty:{external_id}")
+    incident, _ = Incident.objects.get_or_create(
+        source=SOURCE,
+        external_id=external_id,
+        defaults={
+            "title": (text(reference, "summary") or text(reference, "title") or f"Incident {external_id}")[
+                :500
+            ],
+            "started_at": payload.occurred_at,
+            "url": text(reference, "html_url"),
+        },
+    )
+    kind = payload.event_type.removeprefix("incident.")
+    IncidentEvent.objects.update_or_create(
+        incident=incident,
+        external_id=payload.id,
+        defaults={
+            "at": payload.occurred_at,
+            "kind": kind[:50],
+            "summary": _summary(payload)[:10_000],
+            "actor": payload.agent,
+        },
+    )
+    if reference is payload.data:
+        _apply_incident_state(incident, payload)
+    _apply_timeline_times(incident)
+    return Delivery.Status.PROCESSED
+
+
+def _apply_incident_state(incident: Incident, event: PagerDutyEvent) -> None:
+    """Sets the incident's fields from the full incident object of the latest event that carried one."""
+    data = event.data
+    if incident.timeline.filter(at__gt=event.occurred_at, kind__in=_FULL_KINDS).exists():
+        return  # a later event already set the state
+    incident.title = (text(data, "title") or incident.title)[:500]
+    created_at = timestamp(get(data, "created_at", default=None), field="incident.created_at")
+    incident.started_at = created_at or incident.started_at
+    incident.status = _STATUSES.get(text(data, "status"), incident.status)
+    incident.severity = text(data, "urgency", limit=20)
+    incident.priority = text(data, "priority.summary", limit=20)
+    incident.url = text(data, "html_url") or incident.url
+    assignees = [a for a in get(data, "assignees", list, default=[]) if isinstance(a, dict)]
+    incident.commander = person_by_pagerduty_id(text(assignees[0], "id")) if assignees else None
+    incident.save()
+    service_id = text(data, "service.id", limit=64)
+    incident.services.set(Service.objects.filter(pagerduty_service_id=service_id) if service_id else [])
+
+
+def _apply_timeline_times(incident: Incident) -> None:
+    """Acknowledged and resolved times from the timeline, whatever order its lines arrived in."""
+    first_ack = incident.timeline.filter(kind="acknowledged").order_by("at").first()
+    last_resolve = incident.timeline.filter(kind="resolved").order_by("at").last()
+    acknowledged_at = first_ack.at if first_ack else None
+    resolved_at = last_resolve.at if last_resolve and incident.status == Incident.Status.RESOLVED else None
+    if (incident.acknowledged_at, incident.resolved_at) != (acknowledged_at, resolved_at):
+        incident.acknowledged_at, incident.resolved_at = acknowledged_at, resolved_at
+        incident.save(update_fields=["acknowledged_at", "resolved_at"])
+
+
+# Event types whose `data` is the full incident object (PagerDuty Webhooks V3 event types).
+_FULL_KINDS = frozenset(
+    {
+        "triggered",
+        "acknowledged",
+        "unacknowledged",
+        "resolved",
+        "reopened",
+        "reassigned",
+        "escalated",
+        "delegated",
+        "priority_updated",
+        "service_updated",
+        "incident_type.changed",
+    }
+)

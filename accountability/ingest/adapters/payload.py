@@ -1,0 +1,61 @@
+"""Reading untrusted JSON: every access names the field, so a PayloadError tells the sender what was wrong."""
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from accountability.ingest.errors import PayloadError, SignatureError
+
+_MISSING = object()
+
+
+def json_object(body: bytes) -> dict:
+    try:
+        data = json.loads(body)
+    except UnicodeDecodeError:
+        raise PayloadError("the body is not UTF-8 text") from None
+    except (ValueError, RecursionError) as error:
+        raise PayloadError(f"the body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise PayloadError("the body is not a JSON object")
+    return data
+
+
+def get(data: Any, path: str, kind: type | tuple[type, ...] = str, *, default: Any = _MISSING) -> Any:
+    """`data["a"]["b"]` for path "a.b", checked to be of `kind`; `default` when absent or null (if given)."""
+    value = data
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            raise PayloadError(f"{path}: expected an object at {key!r}")
+        value = value.get(key)
+        if value is None:
+            if default is _MISSING:
+                raise PayloadError(f"{path} is missing")
+            return default
+    # bool is an int in Python; a number field holding true is still wrong.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise PayloadError(f"{path} must be {names}, not {type(value).__name__}")
+    return value
+
+
+def text(data: Any, path: str, *, limit: int = 500) -> str:
+    """An optional string field, "" when absent, cut to the column's length."""
+    value = get(data, path, (str, int), default="")
+    return str(value)[:limit]
+
+
+def hmac_sha256_hex(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def require_secret(source) -> str:
+    if not source.secret:
+        raise SignatureError(f"source {source.name} has no secret configured, so it accepts no deliveries")
+    return source.secret
+
+
+def body_digest(body: bytes) -> str:
+    """A delivery id for senders that give none: the same body is the same delivery."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()

@@ -1,0 +1,63 @@
+"""Webhook receivers: machine endpoints that do their own authentication (the source's signature)."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accountability.ingest.errors import PayloadError, SignatureError
+from accountability.ingest.models import Source
+from accountability.ingest.services import delivery_receive
+
+logger = logging.getLogger(__name__)
+
+
+def _error(status: int, message: str, **headers: str) -> JsonResponse:
+    return JsonResponse({"status": "error", "error": message}, status=status, headers=headers)
+
+
+def _read_body(request: HttpRequest) -> bytes | None:
+    """The raw body, or None when it is larger than INGEST_MAX_BODY_BYTES (checked before reading it all)."""
+    limit = settings.INGEST_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None
+    return body if len(body) <= limit else None
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def receive(request: HttpRequest, kind: str, name: str) -> JsonResponse:
+    """Answers as senders expect (DESIGN §15): 202 stored, 200 duplicate, 401 signature, 400 malformed,
+    404 unknown source, 413 too large, and 503 when our database is down, so that PagerDuty retries."""
+    try:
+        source = Source.objects.filter(kind=kind, name=name, enabled=True).first()
+        if source is None:
+            return _error(404, f"no enabled {kind} source named {name!r}")
+        body = _read_body(request)
+        if body is None:
+            return _error(413, f"the body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes")
+        receipt = delivery_receive(source=source, headers=dict(request.headers), body=body)
+    except SignatureError as problem:
+        return _error(401, str(problem))
+    except PayloadError as problem:
+        return _error(400, str(problem))
+    except (OperationalError, InterfaceError):
+        logger.exception("webhook for %s/%s not stored: database unavailable", kind, name)
+        return _error(503, "temporarily unable to store the delivery; retry later", **{"Retry-After": "30"})
+    if not receipt.created:
+        return JsonResponse({"status": "duplicate", "delivery": receipt.delivery.id}, status=200)
+    return JsonResponse({"status": "accepted", "delivery": receipt.delivery.id}, status=202)

@@ -1,0 +1,55 @@
+"""Signing and posting real payloads the way each sender does."""
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import pytest
+
+from accountability.celery import app as celery_app
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SECRET = "It's a Secret to Everybody"
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+def fixture_json(relative: str) -> dict:
+    return json.loads(fixture_bytes(relative))
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def github_headers(body: bytes, *, event: str, delivery: str, secret: str = SECRET) -> dict:
+    return {
+        "HTTP_X_GITHUB_EVENT": event,
+        "HTTP_X_GITHUB_DELIVERY": delivery,
+        "HTTP_X_HUB_SIGNATURE_256": f"sha256={sign(body, secret)}",
+    }
+
+
+def pagerduty_headers(body: bytes, *, secret: str = SECRET) -> dict:
+    return {"HTTP_X_PAGERDUTY_SIGNATURE": f"v1={sign(body, secret)}"}
+
+
+def cdevents_headers(body: bytes, *, secret: str = SECRET) -> dict:
+    return {"HTTP_X_SIGNATURE_256": f"sha256={sign(body, secret)}"}
+
+
+def post(client, url: str, body: bytes, headers: dict, content_type: str = "application/json"):
+    return client.generic("POST", url, body, content_type=content_type, **headers)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Runs enqueued tasks in the enqueuing process, so a test sees the effect of processing at once."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False
