@@ -251,10 +251,16 @@ INGEST_SWEEP_AFTER_SECONDS = env_int("INGEST_SWEEP_AFTER_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "web.record_heartbeat", "schedule": 30.0},
     "ingest-sweep-pending": {"task": "ingest.sweep_pending_deliveries", "schedule": 60.0},
+    # Analysis: stale blast radii within a minute of a graph change; full scans less often.
+    "analysis-recompute-stale": {"task": "analysis.recompute_stale", "schedule": 60.0},
+    "analysis-open-incidents-suspects": {"task": "analysis.open_incidents_suspects", "schedule": 120.0},
+    "analysis-gaps-scan-all": {"task": "analysis.gaps_scan_all", "schedule": 15 * 60.0},
+    "analysis-recompute-recent": {"task": "analysis.recompute_recent", "schedule": 60 * 60.0},
+    "analysis-metrics-refresh": {"task": "analysis.metrics_refresh", "schedule": 60 * 60.0},
 }
 
 # Analysis (DESIGN §7–§13). Windows are in hours/days as named; see docs/ for why each default.
-ANALYSIS_BLAST_RADIUS_STORED_LIMIT = env_int("ANALYSIS_BLAST_RADIUS_STORED_LIMIT", 500)
+ANALYSIS_BLAST_RADIUS_STORED_LIMIT = env_int("ANALYSIS_BLAST_RADIUS_STORED_LIMIT", 100)
 ANALYSIS_RECENT_CHANGE_DAYS = env_int("ANALYSIS_RECENT_CHANGE_DAYS", 30)
 ANALYSIS_SUSPECT_WINDOW_HOURS = env_int("ANALYSIS_SUSPECT_WINDOW_HOURS", 24)
 ANALYSIS_SUSPECT_MAX_HOPS = env_int("ANALYSIS_SUSPECT_MAX_HOPS", 3)

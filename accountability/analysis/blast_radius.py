@@ -197,31 +197,76 @@ def _impacted_json(item: Impacted, *, graph_nodes: dict[int, ServiceNode]) -> di
     }
 
 
-def blast_radius_store(*, change: Change, result: BlastRadiusResult) -> BlastRadius:
-    """Stores a computed radius for the change; the list keeps the nearest services up to a limit
+def _stored_fields(result: BlastRadiusResult, *, graph: DependencyGraph) -> dict:
+    """The stored form of a radius: the list keeps the nearest services up to a limit
     (ANALYSIS_BLAST_RADIUS_STORED_LIMIT) while count and score cover all of them."""
-    graph = graph_get()
+    limit = settings.ANALYSIS_BLAST_RADIUS_STORED_LIMIT
     nodes = {item.service.id: item.service for item in result.impacted}
-    for item in result.impacted:
+    for item in result.impacted[:limit]:
         for service_id in (*item.path, item.via_datastore):
             if service_id is not None and service_id not in nodes:
                 nodes[service_id] = graph.node(service_id)
-    limit = settings.ANALYSIS_BLAST_RADIUS_STORED_LIMIT
+    return {
+        "score": result.score,
+        "unknown": result.unknown,
+        "impacted": [_impacted_json(item, graph_nodes=nodes) for item in result.impacted[:limit]],
+        "impacted_count": len(result.impacted),
+        "unknown_count": sum(1 for item in result.impacted if not item.service.dependencies_known),
+        "teams": result.teams,
+        "on_call": result.on_call,
+        "graph_version": result.graph_version,
+    }
+
+
+def blast_radius_store(*, change: Change, result: BlastRadiusResult) -> BlastRadius:
+    fields = _stored_fields(result, graph=graph_get())
     radius, _ = BlastRadius.objects.update_or_create(
-        change=change,
-        defaults={
-            "score": result.score,
-            "unknown": result.unknown,
-            "impacted": [_impacted_json(item, graph_nodes=nodes) for item in result.impacted[:limit]],
-            "impacted_count": len(result.impacted),
-            "unknown_count": sum(1 for item in result.impacted if not item.service.dependencies_known),
-            "teams": result.teams,
-            "on_call": result.on_call,
-            "graph_version": result.graph_version,
-            "computed_at": timezone.now(),
-        },
+        change=change, defaults={**fields, "computed_at": timezone.now()}
     )
     return radius
+
+
+def blast_radius_store_many(
+    *, results: dict[int, BlastRadiusResult], graph: DependencyGraph, now: datetime
+) -> None:
+    """Stores radii for many changes (change id → result) in one upsert, with teams and on-call
+    people filled in from two queries for all of them; changes sharing a result share its JSON."""
+    team_ids = {
+        item.service.owner_team_id
+        for result in results.values()
+        for item in result.impacted
+        if item.service.owner_team_id is not None
+    }
+    teams = {team["id"]: team for team in Team.objects.filter(id__in=team_ids).values("id", "slug", "name")}
+    on_call_by_team: dict[int, list[dict]] = {}
+    for entry in oncall_now_for_teams(team_ids=team_ids, at=now) if team_ids else []:
+        on_call_by_team.setdefault(entry["team_id"], []).append(entry)
+    stored: dict[int, dict] = {}
+    rows = []
+    for change_id, result in results.items():
+        if id(result) not in stored:
+            counts: dict[int, int] = {}
+            for item in result.impacted:
+                if item.service.owner_team_id is not None:
+                    counts[item.service.owner_team_id] = counts.get(item.service.owner_team_id, 0) + 1
+            result.teams = sorted(
+                (
+                    {"team_id": t, "slug": teams[t]["slug"], "name": teams[t]["name"], "services": n}
+                    for t, n in counts.items()
+                    if t in teams
+                ),
+                key=lambda team: (-team["services"], team["slug"]),
+            )
+            result.on_call = [entry for t in counts for entry in on_call_by_team.get(t, [])]
+            stored[id(result)] = _stored_fields(result, graph=graph)
+        rows.append(BlastRadius(change_id=change_id, computed_at=now, **stored[id(result)]))
+    BlastRadius.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["change"],
+        update_fields=[*next(iter(stored.values()), {}).keys(), "computed_at"] if stored else ["computed_at"],
+    )
 
 
 @transaction.atomic

@@ -1,0 +1,65 @@
+"""Thin Celery tasks: take an id, load the row, call one domain function; a missing row is not an error.
+
+Callers do not enqueue these directly: they call the `analysis_schedule_*` functions below after
+their writes, which enqueue on commit.
+"""
+
+from celery import shared_task
+
+from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
+from accountability.analysis.metrics import metrics_refresh
+from accountability.analysis.services import change_analyze, changes_recompute_recent
+from accountability.catalog.models import Service, Team
+from accountability.incidents.models import Incident
+from accountability.incidents.suspects import suspects_refresh
+
+
+@shared_task(name="analysis.change_analyze", ignore_result=True)
+def change_analyze_task(change_id: int) -> None:
+    change_analyze(change_id=change_id)
+
+
+@shared_task(name="analysis.service_rescan", ignore_result=True)
+def service_rescan_task(service_id: int) -> None:
+    if Service.objects.filter(pk=service_id).exists():
+        gaps_scan_service(service_id=service_id)
+
+
+@shared_task(name="analysis.team_rescan", ignore_result=True)
+def team_rescan_task(team_id: int) -> None:
+    if Team.objects.filter(pk=team_id).exists():
+        gaps_scan_team(team_id=team_id)
+
+
+@shared_task(name="analysis.incident_suspects", ignore_result=True)
+def incident_suspects_task(incident_id: int) -> None:
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is not None:
+        suspects_refresh(incident=incident)
+
+
+@shared_task(name="analysis.open_incidents_suspects", ignore_result=True)
+def open_incidents_suspects_task() -> None:
+    for incident in Incident.objects.exclude(status=Incident.Status.RESOLVED).order_by("-started_at")[:200]:
+        suspects_refresh(incident=incident)
+
+
+@shared_task(name="analysis.gaps_scan_all", ignore_result=True)
+def gaps_scan_all_task() -> None:
+    gaps_scan_all()
+
+
+@shared_task(name="analysis.recompute_stale", ignore_result=True)
+def recompute_stale_task() -> None:
+    # Cheap when nothing changed: only changes whose radius predates the current graph version.
+    changes_recompute_recent(only_stale_graph=True)
+
+
+@shared_task(name="analysis.recompute_recent", ignore_result=True)
+def recompute_recent_task() -> None:
+    changes_recompute_recent()
+
+
+@shared_task(name="analysis.metrics_refresh", ignore_result=True)
+def metrics_refresh_task() -> None:
+    metrics_refresh()

@@ -1,0 +1,279 @@
+"""Suspect changes for an incident (DESIGN §12): which change most likely caused it, and why."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accountability.analysis.graph import DependencyGraph, graph_get
+from accountability.audit.services import audit_record
+from accountability.changes.models import Deployment
+from accountability.incidents.models import Incident, SuspectChange
+
+HALF_LIFE_HOURS = 2.0
+PROXIMITY_POINTS = 40.0
+DISTANCE_POINTS = 30.0
+ARTIFACT_POINTS = 30.0
+MENTION_POINTS = 25.0
+RISK_POINTS = 10.0
+ROLLED_BACK_DURING_POINTS = 15.0
+ROLLED_BACK_BEFORE_PENALTY = 20.0
+ACTIVE_STATUSES = (Deployment.Status.QUEUED, Deployment.Status.IN_PROGRESS)
+# "Suspected cause: payments-api@1a2b3c4" in a responder's note names a change.
+MENTION = re.compile(r"([a-z0-9][a-z0-9-]*)@([0-9a-f]{7,40})", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One deployment of a change, as the scorer sees it (pure data: the property tests build these)."""
+
+    change_id: int
+    service_slug: str
+    sha: str
+    hops: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str
+    artifact_id: str = ""
+    risk_score: int | None = None
+
+
+@dataclass(slots=True)
+class Suspect:
+    change_id: int
+    score: float
+    reasons: list[dict] = field(default_factory=list)
+    deployed_at: datetime | None = None
+
+
+def _reason(code: str, points: float, sentence: str) -> dict:
+    return {"code": code, "points": round(points, 2), "sentence": sentence}
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
+
+
+def suspect_score(
+    *,
+    candidate: Candidate,
+    incident_started_at: datetime,
+    incident_artifact_id: str = "",
+    mentions: frozenset[tuple[str, str]] = frozenset(),
+) -> Suspect:
+    """Scores one candidate deployment; each reason carries its points.
+
+    1. Time proximity: 40 points halved every 2 h between the deployment and the incident's start.
+       The deployment time is when it finished, or when it started if it was still running at the
+       start. A deployment that began after the incident started gets no proximity points.
+    2. Graph distance: 30 points on an affected service, halved per hop upstream.
+    3. Artifact match: 30 points when the incident names the deployed artifact (CDEvents artifactId).
+    4. A responder's timeline note naming service@sha: 25 points.
+    5. The change's own risk: up to 10 points (risk score / 10).
+    6. Deployed before the start and rolled back after it: +15 (someone reacted to it); rolled
+       back before the start: minus up to 20, never more than its proximity points (it had stopped
+       running, but must not fall below an identical change deployed after the start).
+    """
+    reasons = []
+    deployed_at = None
+    if candidate.finished_at is not None and candidate.finished_at <= incident_started_at:
+        deployed_at = candidate.finished_at
+    elif candidate.started_at is not None and candidate.started_at <= incident_started_at:
+        deployed_at = candidate.started_at
+    if deployed_at is not None:
+        before = incident_started_at - deployed_at
+        points = PROXIMITY_POINTS * 0.5 ** (before.total_seconds() / 3600 / HALF_LIFE_HOURS)
+        reasons.append(
+            _reason("TIME_PROXIMITY", points, f"Deployed {_hours(before)} before the incident started.")
+        )
+    else:
+        reasons.append(_reason("DEPLOYED_AFTER_START", 0, "Deployed after the incident started."))
+    points = DISTANCE_POINTS * 0.5**candidate.hops
+    where = "on an affected service" if candidate.hops == 0 else f"{candidate.hops} hop(s) upstream of it"
+    reasons.append(_reason("GRAPH_DISTANCE", points, f"Changed {candidate.service_slug}, {where}."))
+    if incident_artifact_id and candidate.artifact_id == incident_artifact_id:
+        reasons.append(
+            _reason("ARTIFACT_MATCH", ARTIFACT_POINTS, "The incident names the artifact it deployed.")
+        )
+    if any(slug == candidate.service_slug and candidate.sha.startswith(sha) for slug, sha in mentions):
+        reasons.append(_reason("NAMED_IN_TIMELINE", MENTION_POINTS, "A responder's note names this change."))
+    if candidate.risk_score:
+        reasons.append(
+            _reason(
+                "CHANGE_RISK", RISK_POINTS * candidate.risk_score / 100, f"Risk score {candidate.risk_score}."
+            )
+        )
+    if candidate.status == Deployment.Status.ROLLED_BACK and deployed_at is not None:
+        if candidate.finished_at is not None and candidate.finished_at > incident_started_at:
+            reasons.append(
+                _reason(
+                    "ROLLED_BACK_DURING", ROLLED_BACK_DURING_POINTS, "Rolled back after the incident started."
+                )
+            )
+        else:
+            # It had stopped running: take back (at most) what its timing earned, never more, so it
+            # still ranks above an identical change deployed after the incident began.
+            penalty = -min(ROLLED_BACK_BEFORE_PENALTY, reasons[0]["points"])
+            reasons.append(_reason("ROLLED_BACK_BEFORE", penalty, "Already rolled back before it started."))
+    score = max(0.0, sum(reason["points"] for reason in reasons))
+    return Suspect(
+        change_id=candidate.change_id, score=round(score, 2), reasons=reasons, deployed_at=deployed_at
+    )
+
+
+def suspects_rank(*, suspects: list[Suspect]) -> list[Suspect]:
+    """Highest score first; ties go to the later deployment before the incident, then the lower id."""
+    return sorted(
+        suspects,
+        key=lambda s: (
+            -s.score,
+            -(s.deployed_at.timestamp() if s.deployed_at else float("-inf")),
+            s.change_id,
+        ),
+    )
+
+
+def suspect_candidates(*, incident: Incident, graph: DependencyGraph) -> list[Candidate]:
+    """Deployments that could have caused the incident: to its environment, on an affected service
+    or one it depends on (up to ANALYSIS_SUSPECT_MAX_HOPS), finished in the window before the start,
+    still running at the start, or still running now. The strongest deployment per change counts."""
+    affected = list(incident.services.values_list("id", flat=True))
+    hops_by_service = graph.dependencies_within(service_ids=affected, hops=settings.ANALYSIS_SUSPECT_MAX_HOPS)
+    if not hops_by_service:
+        return []
+    start = incident.started_at
+    window = timedelta(hours=settings.ANALYSIS_SUSPECT_WINDOW_HOURS)
+    deployments = (
+        Deployment.objects.filter(environment=incident.environment, change__service_id__in=hops_by_service)
+        .filter(
+            Q(finished_at__gte=start - window, finished_at__lte=start)
+            | Q(started_at__lte=start, finished_at__gt=start)
+            | Q(status__in=ACTIVE_STATUSES)
+        )
+        .select_related("change__service", "change__risk")
+        .order_by("id")
+    )
+    candidates = []
+    for deployment in deployments:
+        change = deployment.change
+        risk = getattr(change, "risk", None)
+        candidates.append(
+            Candidate(
+                change_id=change.id,
+                service_slug=change.service.slug,
+                sha=change.sha,
+                hops=hops_by_service[change.service_id],
+                started_at=deployment.started_at,
+                finished_at=deployment.finished_at,
+                status=deployment.status,
+                artifact_id=deployment.artifact_id,
+                risk_score=risk.score if risk else None,
+            )
+        )
+    return candidates
+
+
+def incident_mentions(*, incident: Incident) -> frozenset[tuple[str, str]]:
+    notes = incident.timeline.filter(kind="annotated").values_list("summary", flat=True)
+    return frozenset((slug.lower(), sha.lower()) for note in notes for slug, sha in MENTION.findall(note))
+
+
+def suspects_compute(*, incident: Incident) -> list[Suspect]:
+    """The ranked suspects of an incident, computed now.
+
+    1. Find the affected services and everything they depend on within 3 hops (in-memory graph).
+    2. Load the candidate deployments (one query) and the notes of the incident's timeline.
+    3. Score every candidate; a change deployed more than once keeps its best-scoring deployment.
+    4. Rank by score.
+    """
+    mentions = incident_mentions(incident=incident)
+    best: dict[int, Suspect] = {}
+    for candidate in suspect_candidates(incident=incident, graph=graph_get()):
+        suspect = suspect_score(
+            candidate=candidate,
+            incident_started_at=incident.started_at,
+            incident_artifact_id=incident.artifact_id,
+            mentions=mentions,
+        )
+        if candidate.change_id not in best or suspect.score > best[candidate.change_id].score:
+            best[candidate.change_id] = suspect
+    return suspects_rank(suspects=list(best.values()))
+
+
+@transaction.atomic
+def suspects_refresh(*, incident: Incident) -> list[SuspectChange]:
+    """Stores the incident's ranked suspects, keeping every human verdict.
+
+    Rows of changes that are no longer candidates are removed unless someone gave a verdict on
+    them; a confirmed or ruled-out suspect stays, ranked after the current candidates.
+    """
+    now = timezone.now()
+    ranked = suspects_compute(incident=incident)
+    existing = {
+        row.change_id: row for row in SuspectChange.objects.select_for_update().filter(incident=incident)
+    }
+    keep = []
+    for rank, suspect in enumerate(ranked, start=1):
+        row = existing.pop(suspect.change_id, None) or SuspectChange(
+            incident=incident, change_id=suspect.change_id
+        )
+        row.score, row.rank, row.reasons, row.computed_at = suspect.score, rank, suspect.reasons, now
+        keep.append(row)
+    stale_without_verdict = [row.id for row in existing.values() if row.verdict == SuspectChange.Verdict.NONE]
+    SuspectChange.objects.filter(id__in=stale_without_verdict).delete()
+    for offset, row in enumerate(
+        row for row in existing.values() if row.verdict != SuspectChange.Verdict.NONE
+    ):
+        row.rank, row.computed_at = len(keep) + offset + 1, now
+        keep.append(row)
+    for row in keep:
+        row.save()
+    return keep
+
+
+def _verdict(
+    *, suspect: SuspectChange, verdict: str, user: AbstractBaseUser, note: str, ip_address: str | None
+):
+    with transaction.atomic():
+        previous = suspect.verdict
+        suspect.verdict = verdict
+        suspect.verdict_by = user
+        suspect.verdict_at = timezone.now()
+        suspect.verdict_note = note.strip()
+        suspect.save(update_fields=["verdict", "verdict_by", "verdict_at", "verdict_note"])
+        audit_record(
+            actor=user,
+            action=f"suspect.{verdict}",
+            obj=suspect,
+            detail={
+                "incident": suspect.incident_id,
+                "change": suspect.change_id,
+                "previous": previous,
+                "note": suspect.verdict_note,
+            },
+            ip_address=ip_address,
+        )
+    return suspect
+
+
+def suspect_confirm(
+    *, suspect: SuspectChange, user: AbstractBaseUser, note: str = "", ip_address: str | None = None
+) -> SuspectChange:
+    """Records the commander's verdict that this change caused the incident (it feeds failure rates)."""
+    return _verdict(
+        suspect=suspect, verdict=SuspectChange.Verdict.CONFIRMED, user=user, note=note, ip_address=ip_address
+    )
+
+
+def suspect_rule_out(
+    *, suspect: SuspectChange, user: AbstractBaseUser, note: str = "", ip_address: str | None = None
+) -> SuspectChange:
+    return _verdict(
+        suspect=suspect, verdict=SuspectChange.Verdict.RULED_OUT, user=user, note=note, ip_address=ip_address
+    )
