@@ -53,3 +53,25 @@ def eager_tasks():
     yield
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_eager_propagates = False
+
+
+def deliver(source, body: bytes, *, headers: dict, external_id: str, event_type: str = ""):
+    """Stores a delivery and applies it, as the receiver and the worker do; returns it refreshed."""
+    from accountability.ingest.processing import delivery_process
+    from accountability.ingest.services import delivery_store
+
+    delivery, _ = delivery_store(
+        source=source, external_id=external_id, event_type=event_type, headers=headers, body=body
+    )
+    delivery_process(delivery_id=delivery.id)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def deliver_github(
+    source, relative: str, *, event: str, delivery_id: str | None = None, body: bytes | None = None
+):
+    body = fixture_bytes(relative) if body is None else body
+    return deliver(
+        source, body, headers={"x-github-event": event}, external_id=delivery_id or relative, event_type=event
+    )
