@@ -75,3 +75,34 @@ def deliver_github(
     return deliver(
         source, body, headers={"x-github-event": event}, external_id=delivery_id or relative, event_type=event
     )
+
+
+PAGERDUTY_DATA_EVENTS = {
+    # event.data objects of the PagerDuty docs, each wrapped in the V3 envelope of the event that carries it
+    "wh-04-incident.json": "incident.triggered",
+    "wh-05-incident-conference-bridge.json": "incident.conference_bridge.updated",
+    "wh-06-incident-field-values.json": "incident.custom_field_values.updated",
+    "wh-07-incident-note.json": "incident.annotated",
+    "wh-08-incident-role-assignment.json": "incident.incident_role.assigned",
+    "wh-09-incident-status-update.json": "incident.status_update_published",
+    "wh-10-incident-responder.json": "incident.responder.added",
+    "wh-11-incident-task.json": "incident.task.created",
+    "wh-12-incident-workflow-instance.json": "incident.workflow.started",
+    "wh-13-service.json": "service.updated",
+    "wh-14-service-field-values.json": "service.custom_field_values.updated",
+    "wh-15-incident-action-invocation.json": "incident.action_invocation.created",
+}
+
+
+def pagerduty_envelope(data: dict, *, event_type: str, event_id: str, occurred_at: str) -> dict:
+    return {
+        "event": {
+            "id": event_id,
+            "event_type": event_type,
+            "resource_type": event_type.split(".")[0],
+            "occurred_at": occurred_at,
+            "agent": {"id": "PLH1HKV", "summary": "Tenex Engineer", "type": "user_reference"},
+            "client": None,
+            "data": data,
+        }
+    }
