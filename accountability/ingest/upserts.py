@@ -31,6 +31,10 @@ _MIGRATION_PATH = re.compile(
 )
 
 
+# "prod", "production", "prod1", "prod-eu", "production_us": production, however many of it there are.
+_PRODUCTION_NAME = re.compile(r"^prod(uction)?($|[-_.0-9])")
+
+
 def lock(key: str) -> None:
     """Serialises concurrent deliveries about the same thing until the end of the transaction."""
     with connection.cursor() as cursor:
@@ -55,7 +59,7 @@ def timestamp(value: object, *, field: str) -> datetime | None:
 def environment_name(name: str, *, production: bool | None = None) -> str:
     """Our environment for a source's name: `production` when the source says so or the name means it."""
     lowered = (name or "").strip().lower()
-    if production or lowered in ("prod", "production", "live") or lowered.startswith(("prod-", "prod1")):
+    if production or lowered == "live" or _PRODUCTION_NAME.match(lowered):
         return Environment.PRODUCTION
     if lowered in ("stage", "staging") or lowered.startswith("staging"):
         return Environment.STAGING
