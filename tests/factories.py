@@ -262,3 +262,16 @@ class ProvenanceRecordFactory(factory.django.DjangoModelFactory):
     commit_sha = factory.Sequence(lambda n: fake_sha(n + 20_000_000))
     external_id = factory.Sequence(lambda n: f"record-{n}")
     content = ""
+
+
+def user_with_role(role: str, *, username: str = "", person: Person | None = None, **kwargs):
+    """A user in the Django group named after the role (viewer, owner, commander, admin), optionally
+    linked to the catalog person they are."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username=username or role, **kwargs)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    if person is not None:
+        person.user = user
+        person.save(update_fields=["user"])
+    return user

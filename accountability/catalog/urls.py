@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accountability.catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("services/<slug:slug>/", views.service_detail, name="service"),
+]

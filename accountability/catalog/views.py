@@ -1,0 +1,46 @@
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accountability.catalog.models import Service
+from accountability.catalog.selectors import (
+    catalog_search,
+    rollback_plan_for,
+    service_for_page,
+    service_recent_changes,
+    team_on_call,
+)
+from accountability.incidents.selectors import incidents_for_service
+from accountability.web.permissions import can_view, require
+
+
+@require_GET
+@require(can_view)
+def search(request):
+    results = catalog_search(query=request.GET.get("q", "")[:200])
+    template = "catalog/search.html#results" if request.htmx else "catalog/search.html"
+    return render(request, template, {"results": results})
+
+
+@require_GET
+@require(can_view)
+def service_detail(request, slug):
+    try:
+        service = service_for_page(slug=slug)
+    except Service.DoesNotExist:
+        raise Http404("No service with that name.") from None
+    default_plan = getattr(service, "default_rollback_plan", None)
+    changes = [
+        (change, rollback_plan_for(change=change, service_default=default_plan))
+        for change in service_recent_changes(service=service)
+    ]
+    return render(
+        request,
+        "catalog/service.html",
+        {
+            "service": service,
+            "on_call": team_on_call(team=service.owner_team),
+            "changes": changes,
+            "incidents": incidents_for_service(service=service),
+        },
+    )

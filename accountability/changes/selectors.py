@@ -1,0 +1,306 @@
+"""Reads of changes for the pages: the risk review table, the sign-off queue and the change page."""
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.core.cache import cache
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.utils import timezone
+
+from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
+from accountability.catalog.models import Person, Service
+from accountability.changes.ledger import LedgerVerification, ledger_verify
+from accountability.changes.models import Change, Deployment, Environment, Evidence, SignOff
+
+PERIODS = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+}
+
+SORTS = {
+    "risk": (F("risk__score").desc(nulls_last=True), "-merged_at", "-id"),
+    "-risk": (F("risk__score").asc(nulls_first=True), "-merged_at", "-id"),
+    "merged": ("-merged_at", "-id"),
+    "-merged": ("merged_at", "id"),
+    "blast": (F("blast_radius__score").desc(nulls_last=True), "-id"),
+    "service": ("service__name", "-merged_at", "-id"),
+    "ai": (F("provenance__ai_share").desc(nulls_last=True), "-id"),
+}
+
+
+def _active_approval() -> QuerySet[SignOff]:
+    """Approvals of the outer change that no later entry revoked."""
+    revoked = SignOff.objects.filter(revokes=OuterRef("pk"))
+    return SignOff.objects.filter(change=OuterRef("pk"), decision=SignOff.Decision.APPROVE).exclude(
+        Exists(revoked)
+    )
+
+
+def _with_signoff_state(changes: QuerySet[Change]) -> QuerySet[Change]:
+    last = SignOff.objects.filter(change=OuterRef("pk")).order_by("-id")
+    return changes.annotate(
+        approved=Exists(_active_approval()),
+        last_decision=Subquery(last.values("decision")[:1]),
+        last_signer=Subquery(last.values("signer__name")[:1]),
+    )
+
+
+def changes_for_table() -> QuerySet[Change]:
+    """Changes with everything a row of the review table shows, in a fixed number of queries."""
+    passed_kinds = (
+        Evidence.objects.filter(change=OuterRef("pk"), result=Evidence.Result.PASSED)
+        .order_by()
+        .values("kind")
+        .distinct()
+    )
+    failed_kinds = (
+        Evidence.objects.filter(change=OuterRef("pk"))
+        .exclude(result=Evidence.Result.PASSED)
+        .order_by()
+        .values("kind")
+        .distinct()
+    )
+    changes = (
+        Change.objects.select_related(
+            "service__owner_team",
+            "service__owner_of_record",
+            "service__default_rollback_plan",
+            "provenance",
+            "rollback_plan",
+            "risk",
+            "blast_radius",
+        )
+        .annotate(evidence_passed=ArraySubquery(passed_kinds), evidence_failing=ArraySubquery(failed_kinds))
+        .prefetch_related(
+            Prefetch("deployments", queryset=Deployment.objects.order_by("-finished_at", "-id")),
+            Prefetch(
+                "policy_results",
+                queryset=PolicyResult.objects.filter(environment=Environment.PRODUCTION),
+                to_attr="production_policy",
+            ),
+        )
+    )
+    return _with_signoff_state(changes)
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    team: str = ""
+    service: str = ""
+    environment: str = ""
+    period: str = "30d"
+    tier: int | None = None
+    ai_level: str = ""
+    signoff: str = ""
+    gap: str = ""
+    risk_min: int | None = None
+    risk_max: int | None = None
+    sort: str = "risk"
+
+
+def review_changes(*, filters: ReviewFilters) -> QuerySet[Change]:
+    """The risk review's rows: recent and pending changes, filtered and sorted as the URL says."""
+    changes = changes_for_table()
+    if filters.period in PERIODS:
+        since = timezone.now() - PERIODS[filters.period]
+        # Pending changes (not merged yet, or merged but not deployed) stay in view whatever the period.
+        changes = changes.filter(Q(merged_at__gte=since) | Q(merged_at__isnull=True))
+    if filters.team:
+        changes = changes.filter(service__owner_team__slug=filters.team)
+    if filters.service:
+        changes = changes.filter(service__slug=filters.service)
+    if filters.environment:
+        changes = changes.filter(
+            Exists(Deployment.objects.filter(change=OuterRef("pk"), environment=filters.environment))
+        )
+    if filters.tier:
+        changes = changes.filter(service__tier=filters.tier)
+    if filters.ai_level:
+        if filters.ai_level == "unknown":
+            changes = changes.filter(Q(provenance__isnull=True) | Q(provenance__level="unknown"))
+        else:
+            changes = changes.filter(provenance__level=filters.ai_level)
+    if filters.signoff == "signed":
+        changes = changes.filter(approved=True)
+    elif filters.signoff == "unsigned":
+        changes = changes.filter(approved=False)
+    if filters.gap:
+        open_gaps = Gap.objects.filter(code=filters.gap, resolved_at__isnull=True)
+        changes = changes.filter(
+            Exists(open_gaps.filter(change=OuterRef("pk")))
+            | Exists(open_gaps.filter(service=OuterRef("service_id"), change__isnull=True))
+        )
+    if filters.risk_min is not None:
+        changes = changes.filter(risk__score__gte=filters.risk_min)
+    if filters.risk_max is not None:
+        changes = changes.filter(risk__score__lte=filters.risk_max)
+    return changes.order_by(*SORTS.get(filters.sort, SORTS["risk"]))
+
+
+def person_for_user(user) -> Person | None:
+    return getattr(user, "person", None) if user.is_authenticated else None
+
+
+def signoff_queue(*, person: Person, limit: int = 100) -> list[Change]:
+    """Changes waiting for this person: their services' changes with no standing approval, riskiest first.
+
+    Their services are those they are owner of record of, or whose owning team they belong to.
+    Changes merged more than 30 days ago without ever reaching production are considered abandoned.
+    """
+    since = timezone.now() - timedelta(days=30)
+    services = Service.objects.filter(
+        Q(owner_of_record=person) | Q(owner_team__memberships__person=person)
+    ).values("id")
+    changes = (
+        changes_for_table()
+        .filter(service_id__in=services, approved=False)
+        .filter(Q(merged_at__gte=since) | Q(merged_at__isnull=True))
+        .exclude(last_decision=SignOff.Decision.REJECT)
+        .order_by(F("risk__score").desc(nulls_last=True), "-merged_at", "-id")
+    )
+    return list(changes[:limit])
+
+
+def change_for_page(*, pk: int) -> Change:
+    return (
+        Change.objects.select_related(
+            "service__owner_team",
+            "service__owner_of_record",
+            "service__default_rollback_plan__last_rehearsed_by",
+            "provenance",
+            "rollback_plan__last_rehearsed_by",
+            "risk",
+            "blast_radius",
+            "merged_by",
+        )
+        .prefetch_related(
+            "authors",
+            "commits",
+            "provenance__drivers",
+            Prefetch("evidence", queryset=Evidence.objects.select_related("recorded_by").order_by("-at")),
+            Prefetch("deployments", queryset=Deployment.objects.select_related("deployed_by")),
+            Prefetch("policy_results", queryset=PolicyResult.objects.order_by("environment")),
+            Prefetch(
+                "signoffs",
+                queryset=SignOff.objects.select_related("signer", "delegate", "revokes").order_by("id"),
+            ),
+            Prefetch("gaps", queryset=Gap.objects.filter(resolved_at__isnull=True)),
+        )
+        .get(pk=pk)
+    )
+
+
+def standing_approvals(*, change: Change) -> list[SignOff]:
+    """The change's approvals that no later entry revoked (from the prefetched sign-offs)."""
+    signoffs = list(change.signoffs.all())
+    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
+    return [
+        entry for entry in signoffs if entry.decision == SignOff.Decision.APPROVE and entry.id not in revoked
+    ]
+
+
+def ledger_state() -> LedgerVerification:
+    """The ledger's verification, recomputed only when an entry was appended since the last check.
+
+    The cache key is the newest entry's id, so a new sign-off triggers a fresh verification; a tampered
+    row (which needs the trigger disabled) is caught by `manage.py verify_ledger` and within the hour here.
+    """
+    last_id = SignOff.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    key = f"ledger-verification:{last_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return LedgerVerification(**cached)
+    result = ledger_verify()
+    cache.set(key, asdict(result), timeout=3600)
+    return result
+
+
+def gaps_by_team() -> list[dict]:
+    """Open gaps counted per accountable team and severity, worst first (one query)."""
+    rows = (
+        Gap.objects.filter(resolved_at__isnull=True)
+        .values("accountable_team__slug", "accountable_team__name")
+        .annotate(
+            total=Count("id"),
+            high=Count("id", filter=Q(severity=Gap.Severity.HIGH)),
+            medium=Count("id", filter=Q(severity=Gap.Severity.MEDIUM)),
+            low=Count("id", filter=Q(severity=Gap.Severity.LOW)),
+            acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
+        )
+        .order_by("-high", "-total", "accountable_team__name")
+    )
+    return list(rows)
+
+
+def gaps_for_team(*, team_slug: str, code: str = "", limit: int = 200) -> QuerySet[Gap]:
+    """A team's open gaps (acknowledged ones stay visible), with their subjects; `-` means no team."""
+    gaps = Gap.objects.filter(resolved_at__isnull=True).select_related(
+        "service", "team", "change__service", "person", "acknowledged_by", "accountable_team"
+    )
+    if team_slug == "-":
+        gaps = gaps.filter(accountable_team__isnull=True)
+    else:
+        gaps = gaps.filter(accountable_team__slug=team_slug)
+    if code:
+        gaps = gaps.filter(code=code)
+    severity_order = Case(
+        When(severity=Gap.Severity.HIGH, then=0), When(severity=Gap.Severity.MEDIUM, then=1), default=2
+    )
+    return gaps.order_by(severity_order, "code", "-first_seen")[:limit]
+
+
+def metric_rows(*, team_slug: str = "") -> tuple[list[MetricSnapshot], MetricSnapshot | None]:
+    """The latest period's delivery metrics of the organisation (or one team), one row per AI level."""
+    snapshots = MetricSnapshot.objects.filter(
+        scope=MetricSnapshot.Scope.TEAM if team_slug else MetricSnapshot.Scope.ORGANISATION
+    )
+    if team_slug:
+        snapshots = snapshots.filter(team__slug=team_slug)
+    latest = snapshots.order_by("-period_end", "-period_start").first()
+    if latest is None:
+        return [], None
+    rows = list(
+        snapshots.filter(period_start=latest.period_start, period_end=latest.period_end).order_by("ai_level")
+    )
+    order = ["all", "none", "assisted", "majority", "generated", "unknown"]
+    rows.sort(key=lambda row: order.index(row.ai_level) if row.ai_level in order else len(order))
+    return rows, latest
+
+
+@dataclass(frozen=True)
+class EvidenceNote:
+    evidence: Evidence
+    counts: bool
+    why: str
+
+
+def evidence_notes(*, change: Change) -> list[EvidenceNote]:
+    """Each piece of evidence with whether it counts and why, in the words of DESIGN §2.3."""
+    authors = {login.lower() for login in change.author_logins}
+    shas = {change.sha, *change.commit_shas}
+    notes = []
+    for item in change.evidence.all():
+        actor = item.actor_login.lower()
+        if item.result == Evidence.Result.FAILED:
+            note = EvidenceNote(item, False, "It failed.")
+        elif item.kind == Evidence.Kind.HUMAN_REVIEW and actor and actor in authors:
+            note = EvidenceNote(
+                item, False, "The reviewer is an author of the change: a self-review does not count."
+            )
+        elif item.kind == Evidence.Kind.HUMAN_REVIEW and (actor.endswith("[bot]") or not actor):
+            note = EvidenceNote(
+                item, False, "No human reviewer is named: a review by a bot or an AI tool does not count."
+            )
+        elif item.sha and item.sha not in shas:
+            note = EvidenceNote(item, False, f"It is about commit {item.sha[:8]}, not this change.")
+        elif not item.url:
+            note = EvidenceNote(item, True, "It counts for less: there is no link to check it.")
+        elif item.result == Evidence.Result.WARNED:
+            note = EvidenceNote(item, True, "It passed with warnings.")
+        else:
+            note = EvidenceNote(item, True, "It counts.")
+        notes.append(note)
+    return notes

@@ -1,0 +1,260 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accountability.analysis.models import Gap
+from accountability.catalog.models import Person, Team
+from accountability.changes.forms import AcknowledgeGapForm, ReviewFilterForm, RevokeForm, SignOffForm
+from accountability.changes.ledger import SignOffRefused
+from accountability.changes.models import Change, SignOff
+from accountability.changes.selectors import (
+    change_for_page,
+    evidence_notes,
+    gaps_by_team,
+    gaps_for_team,
+    ledger_state,
+    metric_rows,
+    person_for_user,
+    review_changes,
+    signoff_queue,
+    standing_approvals,
+)
+from accountability.changes.services import signoff_revoke, signoff_submit
+from accountability.web.charts import blast_radius_layout, failure_rate_chart
+from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
+
+PAGE_SIZE = 50
+
+
+def _partial(request, template: str, name: str) -> str:
+    """The named partial for an htmx swap; the whole page for everything else, history restores included."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#{name}"
+    return template
+
+
+@require_GET
+@require(can_view)
+def review(request):
+    form = ReviewFilterForm(request.GET)
+    filters = form.filters()
+    page = Paginator(review_changes(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "sort_query": sort_query.urlencode(),
+    }
+    return render(request, _partial(request, "changes/review.html", "table"), context)
+
+
+@require_GET
+@require(can_view)
+def my_signoffs(request):
+    person = person_for_user(request.user)
+    queue = signoff_queue(person=person) if person is not None else []
+    return render(request, "changes/my_signoffs.html", {"person": person, "queue": queue})
+
+
+def _delegates(change: Change):
+    if change.service.owner_team_id is None:
+        return Person.objects.none()
+    return Person.objects.filter(memberships__team_id=change.service.owner_team_id, is_active=True).order_by(
+        "name"
+    )
+
+
+def _production_policy(change: Change):
+    return next(
+        (result for result in change.policy_results.all() if result.environment == "production"), None
+    )
+
+
+def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200):
+    try:
+        change = change_for_page(pk=pk)
+    except Change.DoesNotExist:
+        raise Http404("No such change.") from None
+    radius = getattr(change, "blast_radius", None)
+    verdict = can_sign_off(request.user, change)
+    context = {
+        "change": change,
+        "plan": getattr(change, "rollback_plan", None)
+        or getattr(change.service, "default_rollback_plan", None),
+        "radius": radius,
+        "graph": blast_radius_layout(impacted=radius.impacted, changed_slug=change.service.slug)
+        if radius
+        else None,
+        "evidence": evidence_notes(change=change),
+        "policy": _production_policy(change),
+        "standing": standing_approvals(change=change),
+        "ledger": ledger_state(),
+        "sign_verdict": verdict,
+        "form": form or (SignOffForm(delegates=_delegates(change)) if verdict else None),
+        "revoke_form": revoke_form or RevokeForm(),
+        "gate_decisions": _gate_decisions(change),
+    }
+    return render(request, "changes/detail.html", context, status=status)
+
+
+def _gate_decisions(change: Change) -> list:
+    try:
+        from accountability.api.models import GateDecision
+    except ImportError:
+        return []
+    return list(GateDecision.objects.filter(change=change).order_by("-id")[:10])
+
+
+@require_GET
+@require(can_view)
+def change_detail(request, pk):
+    return _render_change(request, pk)
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@require_POST
+@require(can_view)
+def change_sign(request, pk):
+    try:
+        change = change_for_page(pk=pk)
+    except Change.DoesNotExist:
+        raise Http404("No such change.") from None
+    check(can_sign_off(request.user, change))
+    form = SignOffForm(request.POST, delegates=_delegates(change))
+    if not form.is_valid():
+        return _render_change(request, pk, form=form, status=400)
+    policy = _production_policy(change)
+    data = form.cleaned_data
+    try:
+        signoff_submit(
+            change=change,
+            user=request.user,
+            signer=request.user.person,
+            decision=data["decision"],
+            read_ai_parts=data["read_ai_parts"],
+            understood_blast_radius=data["understood_blast_radius"],
+            rollback_ready=data["rollback_ready"],
+            on_call_through_bake=data["on_call_through_bake"],
+            delegate=data["delegate"],
+            note=data["note"],
+            override_reason=data["override_reason"],
+            policy_decision=policy.decision if policy else "",
+            policy_version=policy.policy_version if policy else None,
+            ip_address=_client_ip(request),
+        )
+    except SignOffRefused as refusal:
+        form.add_error(None, str(refusal))
+        return _render_change(request, pk, form=form, status=400)
+    messages.success(request, f"Your {data['decision']} of {change.sha[:8]} is in the ledger.")
+    return _redirect_to_change(request, change)
+
+
+@require_POST
+@require(can_view)
+def change_revoke(request, pk):
+    try:
+        change = change_for_page(pk=pk)
+    except Change.DoesNotExist:
+        raise Http404("No such change.") from None
+    check(can_sign_off(request.user, change))
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        return _render_change(request, pk, revoke_form=form, status=400)
+    approval = SignOff.objects.filter(pk=form.cleaned_data["signoff"], change=change).first()
+    if approval is None:
+        form.add_error(None, "That sign-off is not one of this change's.")
+        return _render_change(request, pk, revoke_form=form, status=400)
+    try:
+        signoff_revoke(
+            change=change,
+            user=request.user,
+            signer=request.user.person,
+            approval=approval,
+            note=form.cleaned_data["note"],
+            ip_address=_client_ip(request),
+        )
+    except SignOffRefused as refusal:
+        form.add_error(None, str(refusal))
+        return _render_change(request, pk, revoke_form=form, status=400)
+    messages.success(request, "The approval is revoked; the ledger keeps both entries.")
+    return _redirect_to_change(request, change)
+
+
+def _redirect_to_change(request, change: Change):
+    # Sign-off and revoke are plain form posts (a ledger entry deserves a full page load and a message).
+    return redirect("changes:detail", pk=change.pk)
+
+
+@require_GET
+@require(can_view)
+def gaps(request):
+    team = request.GET.get("team", "")[:100]
+    code = request.GET.get("code", "")
+    code = code if code in Gap.Code.values else ""
+    context = {
+        "teams": gaps_by_team(),
+        "team": team,
+        "code": code,
+        "codes": Gap.Code.choices,
+        "drilldown": list(gaps_for_team(team_slug=team, code=code)) if team else [],
+        "ack_form": AcknowledgeGapForm(),
+    }
+    return render(request, _partial(request, "changes/gaps.html", "drilldown"), context)
+
+
+@require_POST
+@require(can_acknowledge_gap)
+def gap_acknowledge(request, pk):
+    gap = get_object_or_404(Gap.objects.select_related("accountable_team"), pk=pk)
+    form = AcknowledgeGapForm(request.POST)
+    team = gap.accountable_team.slug if gap.accountable_team else "-"
+    if form.is_valid():
+        from accountability.analysis.gaps import gap_acknowledge as gap_acknowledge_note  # TODO top-level
+
+        gap_acknowledge_note(gap=gap, user=request.user, note=form.cleaned_data["note"])
+        messages.success(request, f"Acknowledged: {gap.get_code_display()}. It stays listed until resolved.")
+    else:
+        messages.error(
+            request, "Write a note to acknowledge a gap: what is being done, or why it is accepted."
+        )
+    return redirect(f"{reverse('changes:gaps')}?team={team}#gap-{gap.pk}")
+
+
+@require_GET
+@require(can_view)
+def metrics(request):
+    team = request.GET.get("team", "")[:100]
+    rows, latest = metric_rows(team_slug=team)
+    chart = failure_rate_chart(
+        rows=[
+            {
+                "label": row.ai_level,
+                "deployments": row.deployments,
+                "failures": row.failures,
+                "enough_data": row.enough_data,
+                "rate": row.failure_rate,
+                "low": row.failure_rate_low,
+                "high": row.failure_rate_high,
+            }
+            for row in rows
+        ]
+    )
+    context = {
+        "rows": rows,
+        "latest": latest,
+        "chart": chart,
+        "team": team,
+        "teams": Team.objects.only("slug", "name"),
+    }
+    return render(request, _partial(request, "changes/metrics.html", "panel"), context)

@@ -1,0 +1,35 @@
+// Small enhancements; every page works without this file.
+(function () {
+  "use strict";
+
+  // One-click copy of rollback steps (and anything else marked data-copy-target).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+
+  // The override reason is required only when the policy denies and the owner still approves.
+  function syncOverride(form) {
+    var field = form.querySelector("[data-override-field]");
+    if (!field) return;
+    var decision = form.querySelector("input[name=decision]:checked");
+    var needed = form.getAttribute("data-policy") === "deny" && decision && decision.value === "approve";
+    field.classList.toggle("emphasis", needed);
+    var input = field.querySelector("textarea");
+    if (input) input.required = needed;
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-policy]");
+    if (form) syncOverride(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-policy]").forEach(syncOverride);
+  });
+})();
