@@ -246,6 +246,8 @@ AI_LABELS = env_list("AI_LABELS", "ai-assisted,ai-generated,ai-authored,copilot,
 # stay pending before the sweep assumes its task was lost and enqueues it again.
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
 INGEST_SWEEP_AFTER_SECONDS = env_int("INGEST_SWEEP_AFTER_SECONDS", 60)
+# Where senders reach this installation; `create_source` prints receiver URLs under it.
+INGEST_PUBLIC_URL = os.environ.get("INGEST_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Periodic work. Each entry names a task by its registered name; apps add theirs as they land.
 CELERY_BEAT_SCHEDULE = {

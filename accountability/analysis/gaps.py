@@ -28,6 +28,7 @@ STALE_AFTER = timedelta(days=90)
 ONCALL_LOOKAHEAD = timedelta(days=7)
 SIGNOFF_HISTORY = timedelta(days=90)
 CHANGE_BATCH = 2000
+CATCH_ALL_PATTERNS = ("*", "/", "/*", "**", "/**")
 
 SERVICE_CODES = [
     Code.SERVICE_NO_OWNER,
@@ -100,11 +101,15 @@ def service_findings(*, services: list[Service], now: datetime) -> list[Finding]
     """
     service_ids = [service.id for service in services]
     repositories = {repo for service in services for repo in service.repositories}
-    rules_by_repo: dict[str, list[str]] = defaultdict(list)
-    for repository, owners in PathOwner.objects.filter(repository__in=repositories).values_list(
-        "repository", "owners"
+    # The owners of a repository's files in general are those of its last catch-all rule (GitHub
+    # applies the last match); narrower rules (workflows, migrations) legitimately name others.
+    catch_all: dict[str, list[str]] = {}
+    for repository, owners in (
+        PathOwner.objects.filter(repository__in=repositories, pattern__in=CATCH_ALL_PATTERNS)
+        .order_by("repository", "line")
+        .values_list("repository", "owners")
     ):
-        rules_by_repo[repository].extend(owners)
+        catch_all[repository] = owners
     team_ids = {service.owner_team_id for service in services if service.owner_team_id}
     logins_by_team: dict[int, set[str]] = defaultdict(set)
     for team_id, login in Membership.objects.filter(team_id__in=team_ids).values_list(
@@ -175,7 +180,7 @@ def service_findings(*, services: list[Service], now: datetime) -> list[Finding]
                     accountable_team_id=service.owner_team_id,
                 )
             )
-        owners = [owner_ for repo in service.repositories for owner_ in rules_by_repo.get(repo, [])]
+        owners = [owner_ for repo in service.repositories for owner_ in catch_all.get(repo, [])]
         if owners and team is not None:
             team_handles, user_handles = _codeowner_handles(owners)
             if team.slug.lower() not in team_handles and not (user_handles & logins_by_team[team.id]):

@@ -80,8 +80,8 @@ def test_it_finds_every_service_and_team_condition():
     assert "SERVICE_NO_OWNER" in open_codes(service=nobody)
     assert open_codes(service=stale) == {"OWNERSHIP_STALE"}
     assert "TEAM_NO_ONCALL" in open_codes(team=lonely_team)
-    # drifted's rules name its own team first and another team later: still its team, no drift
-    assert "CODEOWNERS_DRIFT" not in open_codes(service=drifted)
+    # drifted's catch-all rules name its own team first and another team later: the last one wins.
+    assert open_codes(service=drifted) == {"CODEOWNERS_DRIFT"}
 
 
 def test_it_reports_codeowners_naming_another_team():
@@ -95,6 +95,17 @@ def test_it_reports_codeowners_naming_another_team():
         gap.sentence == f"CODEOWNERS names @acme/platform for {service.name}, "
         f"not its owning team {service.owner_team.name}."
     )
+
+
+def test_it_lets_narrower_rules_name_other_teams():
+    service = cared_for_service()
+    PathOwnerFactory(
+        repository=service.repositories[0], pattern="/.github/workflows/", owners=["@acme/devex"]
+    )
+
+    gaps_scan_service(service_id=service.id)
+
+    assert open_codes(service=service) == set()
 
 
 def test_it_counts_overlapping_future_shifts_as_cover_for_the_next_seven_days():
