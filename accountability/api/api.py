@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from accountability.api import intake
+from accountability.api import gate, intake
 from accountability.api.auth import TokenAuth
 from accountability.api.errors import install_error_handlers
 
@@ -21,3 +21,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", intake.router)
+api.add_router("/", gate.router)

@@ -42,3 +42,89 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class GateDecision(models.Model):
+    """One answer of the deploy gate (DESIGN §11), kept as given: the change page shows them."""
+
+    class Outcome(models.TextChoices):
+        ALLOW = "allow"
+        WARN = "warn"
+        DENY = "deny"
+
+    change = models.ForeignKey(
+        "changes.Change", null=True, blank=True, on_delete=models.CASCADE, related_name="gate_decisions"
+    )
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="gate_decisions"
+    )
+    # What was asked, verbatim: an unknown service or sha is a decision too (a deny), and must say what it denied.
+    service_slug = models.CharField(max_length=200)
+    sha = models.CharField(max_length=64)
+    environment = models.CharField(max_length=50)
+    decision = models.CharField(max_length=10, choices=Outcome.choices)
+    # [{"code", "label", "level": "required"|"recommended", "passed", "sentence"}]
+    controls = models.JSONField(default=list)
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    requested_by_token = models.ForeignKey(
+        ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="gate_decisions"
+    )
+    requested_by = models.CharField(max_length=200, help_text="api:<token name> or github:<repository>")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["change", "-at"]), models.Index(fields=["service_slug", "sha"])]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.service_slug}@{self.sha[:8]} → {self.environment}"
+
+
+class ProtectionRuleRequest(models.Model):
+    """A GitHub deployment waiting on our custom protection rule, until it is approved or given up on.
+
+    A rejected request stays watched: when a sign-off or new evidence turns the gate into an allow, it is
+    answered again (approved) while GitHub still waits for it.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "not answered yet"
+        REJECTED = "rejected", "rejected, re-evaluated while GitHub waits"
+        APPROVED = "approved"
+        CLOSED = "closed", "closed (GitHub refused the answer, or expired)"
+
+    WATCHED = (State.PENDING, State.REJECTED)
+
+    installation_id = models.BigIntegerField(null=True, blank=True)
+    repository = models.CharField(max_length=200)
+    environment_name = models.CharField(
+        max_length=255, help_text="GitHub's environment name, sent back as is"
+    )
+    environment = models.CharField(max_length=50, help_text="Our environment for it")
+    sha = models.CharField(max_length=64)
+    deployment_id = models.BigIntegerField(null=True, blank=True)
+    callback_url = models.URLField(max_length=1000)
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    last_decision = models.ForeignKey(
+        GateDecision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answers = models.PositiveIntegerField(default=0, help_text="Answers GitHub accepted")
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # GitHub's redelivery of the same request must not open a second one.
+            models.UniqueConstraint(
+                fields=["callback_url", "environment_name"], name="protectionrule_unique_callback_env"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "service", "sha"])]
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.sha[:8]} → {self.environment_name} ({self.state})"

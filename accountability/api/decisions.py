@@ -1,0 +1,123 @@
+"""The deploy gate (DESIGN §11): may this sha of this service go to this environment now?
+
+The answer is the active policy evaluated live for the change (analysis/policy.py decides; nothing here
+re-implements a control), stored as a GateDecision with the policy version, and shown on the change page.
+"""
+
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accountability.analysis.policy import REQUIRED, policy_evaluate
+from accountability.api.models import ApiToken, GateDecision
+from accountability.catalog.models import Service
+from accountability.changes.models import Change
+from accountability.ingest.upserts import environment_name
+
+DENY = GateDecision.Outcome.DENY
+WARN = GateDecision.Outcome.WARN
+
+
+def _control(code: str, label: str, sentence: str, *, passed: bool = False, level: str = REQUIRED) -> dict:
+    return {"code": code, "label": label, "level": level, "passed": passed, "sentence": sentence}
+
+
+def gate_change_find(*, service: Service, sha: str) -> Change | None:
+    """The change deployed at `sha`: its merge sha, or one of its PR's commits (a head deployed before the merge)."""
+    sha = sha.lower()
+    return (
+        Change.objects.filter(service=service)
+        .filter(Q(sha=sha) | Q(commit_shas__contains=[sha]))
+        .select_related("service")
+        .annotate(exact=Case(When(sha=sha, then=Value(0)), default=Value(1)))
+        .order_by("exact", "id")
+        .first()
+    )
+
+
+def gate_decide(
+    *,
+    service_slug: str,
+    sha: str,
+    environment: str,
+    token: ApiToken | None = None,
+    requested_by: str = "",
+    service: Service | None = None,
+) -> GateDecision:
+    """Decide, store and return the gate's answer for one deploy.
+
+    1. Resolve the service (by slug, unless the caller already has it); an unknown one is a deny with a
+       control saying so, not an error: the pipeline asked a yes/no question.
+    2. Find the change at `sha`; an unregistered change is a deny ("change not registered").
+    3. Evaluate the active policy for the change and the environment (names like "prod" mean production).
+       A deny that the owner overrode with a written reason becomes a warn: the deploy may go ahead, and the
+       override shows as a passed control naming the reason (the gap scan reports it as POLICY_OVERRIDDEN).
+    4. Store the decision with its controls, policy version and who asked.
+    """
+    sha = sha.strip().lower()
+    ours = environment_name(environment)
+    service = service or Service.objects.filter(slug=service_slug).first()
+    change = gate_change_find(service=service, sha=sha) if service is not None else None
+    policy_version = None
+    if service is None:
+        decision = DENY
+        controls = [
+            _control(
+                "service_registered",
+                "Service is registered",
+                f"No service {service_slug!r} is registered; add it to the catalog first.",
+            )
+        ]
+    elif change is None:
+        decision = DENY
+        controls = [
+            _control(
+                "change_registered",
+                "Change is registered",
+                f"Change not registered: no change of {service.slug} at {sha[:12]} is known. Register it "
+                "with POST /api/v1/changes (or let the GitHub webhook deliver its pull request) first.",
+            )
+        ]
+    else:
+        evaluation = policy_evaluate(change=change, environment=ours)
+        decision = evaluation.decision
+        policy_version = evaluation.policy_version
+        controls = [
+            _control(c.code, c.label, c.sentence, passed=c.passed, level=c.requirement)
+            for c in evaluation.controls
+        ]
+        if decision == DENY and evaluation.override_reason:
+            decision = WARN
+            controls.append(
+                _control(
+                    "owner_override",
+                    "Owner overrode the policy",
+                    f"The owner approved despite the failed controls: “{evaluation.override_reason}”.",
+                    passed=True,
+                )
+            )
+    return GateDecision.objects.create(
+        change=change,
+        service=service,
+        service_slug=service.slug if service is not None else service_slug[:200],
+        sha=sha[:64],
+        environment=ours,
+        decision=decision,
+        controls=controls,
+        policy_version=policy_version,
+        requested_by_token=token,
+        requested_by=requested_by or (f"api:{token.name}" if token else ""),
+        at=timezone.now(),
+    )
+
+
+def gate_failed_controls(*, decision: GateDecision) -> list[dict]:
+    return [control for control in decision.controls if not control["passed"]]
+
+
+def gate_decisions_for(*, change: Change, limit: int = 50) -> QuerySet[GateDecision]:
+    """The change's gate decisions, newest first, for its page."""
+    return (
+        GateDecision.objects.filter(change=change)
+        .select_related("requested_by_token")
+        .order_by("-at", "-id")[:limit]
+    )

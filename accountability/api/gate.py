@@ -1,0 +1,94 @@
+"""POST /api/v1/gate: the deploy gate for any CI system."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, Router, Schema
+
+from accountability.api.auth import require_scope
+from accountability.api.decisions import gate_decide
+from accountability.api.models import ApiToken
+from accountability.api.schemas import ErrorOut, Sha, Strict
+from accountability.audit.services import audit_record
+
+router = Router(tags=["gate"])
+
+
+class GateIn(Strict):
+    service: str = Field(min_length=1, max_length=100, description="Slug of the service being deployed")
+    sha: Sha = Field(description="The commit being deployed")
+    environment: str = Field(
+        default="production", min_length=1, max_length=50, description='e.g. "production", "prod", "staging"'
+    )
+
+
+class ControlOut(Schema):
+    code: str
+    label: str
+    level: Literal["required", "recommended"]
+    passed: bool
+    sentence: str
+
+
+class GateChangeOut(Schema):
+    id: int
+    service: str
+    sha: str
+    title: str
+    url: str = Field(description="The change's page on this dashboard")
+
+
+class GateOut(Schema):
+    id: int = Field(description="The stored decision")
+    decision: Literal["allow", "warn", "deny"] = Field(
+        description="allow and warn: the deploy may proceed (warn lists recommended controls that failed)"
+    )
+    controls: list[ControlOut]
+    policy_version: int | None = Field(description="Empty when there was no change to evaluate")
+    environment: str
+    change: GateChangeOut | None
+    at: datetime
+
+
+@router.post(
+    "/gate",
+    response={200: GateOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="May this sha of this service be deployed to this environment now?",
+    description=(
+        "Evaluates the active policy for the change and records the decision. An unknown service or an "
+        "unregistered change is a `deny` with a control saying so, never a 404."
+    ),
+)
+def gate(request: HttpRequest, payload: GateIn):
+    token = require_scope(request, ApiToken.Scope.GATE)
+    decision = gate_decide(
+        service_slug=payload.service, sha=payload.sha, environment=payload.environment, token=token
+    )
+    audit_record(
+        actor=None,
+        actor_label=f"api:{token.name}",
+        action="api.gate",
+        obj=decision,
+        detail={"service": payload.service, "sha": payload.sha, "decision": decision.decision},
+        ip_address=request.META.get("REMOTE_ADDR"),
+    )
+    change = decision.change
+    return GateOut(
+        id=decision.id,
+        decision=decision.decision,
+        controls=decision.controls,
+        policy_version=decision.policy_version,
+        environment=decision.environment,
+        change=GateChangeOut(
+            id=change.id,
+            service=change.service.slug,
+            sha=change.sha,
+            title=change.title,
+            url=request.build_absolute_uri(reverse("changes:detail", args=[change.id])),
+        )
+        if change is not None
+        else None,
+        at=decision.at,
+    )
