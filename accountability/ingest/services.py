@@ -2,11 +2,13 @@
 
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from accountability.ingest.adapters.payload import body_digest
@@ -58,7 +60,7 @@ def delivery_store(
     return delivery, True
 
 
-def deliveries_replay(*, deliveries: QuerySet[Delivery]) -> int:
+def deliveries_replay(*, deliveries: QuerySet[Delivery], enqueue: bool = True) -> int:
     """Puts finished deliveries back to pending and enqueues them; returns how many were replayed.
 
     Applying a delivery is idempotent, so replaying a processed one changes nothing; replaying a failed or
@@ -72,8 +74,8 @@ def deliveries_replay(*, deliveries: QuerySet[Delivery]) -> int:
         Delivery.objects.filter(id__in=ids).update(
             status=Delivery.Status.PENDING, error="", processed_at=None
         )
-        for delivery_id in ids:
-            process_delivery.delay_on_commit(delivery_id)
+        for delivery_id in ids if enqueue else ():
+            transaction.on_commit(partial(process_delivery.delay, delivery_id), robust=True)
     return len(ids)
 
 
@@ -137,3 +139,23 @@ def delivery_store_rejected(
         ],
         ignore_conflicts=True,
     )
+
+
+WEBHOOK_KINDS = (Source.Kind.GITHUB, Source.Kind.PAGERDUTY, Source.Kind.CDEVENTS)
+
+
+def source_create(*, kind: str, name: str, secret: str = "", token: str = "", url: str = "") -> Source:
+    """A new source. A webhook source given no secret gets a random one: without it, it would refuse all."""
+    if kind in WEBHOOK_KINDS and not secret:
+        secret = secrets.token_urlsafe(32)
+    source = Source(kind=kind, name=name, secret=secret, token=token, url=url)
+    source.full_clean()
+    source.save()
+    return source
+
+
+def source_receiver_path(*, source: Source) -> str | None:
+    """The path senders post to, for webhook sources; None for pulled ones."""
+    if source.kind not in WEBHOOK_KINDS:
+        return None
+    return reverse(f"ingest:receive-{source.kind}", kwargs={"name": source.name})
