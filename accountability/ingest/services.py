@@ -11,7 +11,6 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from accountability.ingest.adapters.payload import body_digest
 from accountability.ingest.errors import PayloadError
 from accountability.ingest.models import Delivery, Source
 
@@ -97,7 +96,9 @@ def delivery_receive(*, source: Source, headers: dict[str, str], body: bytes) ->
        failed with the reason (nothing is lost, an admin can see what was sent) and PayloadError re-raised.
     3. Store it (INSERT … ON CONFLICT) and enqueue its processing once committed.
     """
+    # Imported here: adapters import this module's delivery_store (pull jobs), so not at module level.
     from accountability.ingest.adapters import ADAPTERS
+    from accountability.ingest.adapters.payload import body_digest
 
     adapter = ADAPTERS[source.kind]
     headers = {name.lower(): value for name, value in headers.items()}
