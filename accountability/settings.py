@@ -267,3 +267,19 @@ ANALYSIS_RECENT_CHANGE_DAYS = env_int("ANALYSIS_RECENT_CHANGE_DAYS", 30)
 ANALYSIS_SUSPECT_WINDOW_HOURS = env_int("ANALYSIS_SUSPECT_WINDOW_HOURS", 24)
 ANALYSIS_SUSPECT_MAX_HOPS = env_int("ANALYSIS_SUSPECT_MAX_HOPS", 3)
 ANALYSIS_METRICS_MIN_SAMPLE = env_int("ANALYSIS_METRICS_MIN_SAMPLE", 20)
+    # Deploy gate: rejected GitHub deployments still waiting are re-evaluated (new evidence, a sign-off).
+    "api-protection-rules-reevaluate": {"task": "api.protection_rules_reevaluate", "schedule": 5 * 60.0},
+
+# GitHub App (DESIGN §11): answers custom deployment protection rules as an installation of the app.
+# The private key is the PEM GitHub generated for the app, given inline or as a file path.
+GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+GITHUB_APP_ID = os.environ.get("GITHUB_APP_ID", "")
+GITHUB_APP_PRIVATE_KEY = os.environ.get("GITHUB_APP_PRIVATE_KEY", "")
+if not GITHUB_APP_PRIVATE_KEY and os.environ.get("GITHUB_APP_PRIVATE_KEY_PATH"):
+    try:
+        GITHUB_APP_PRIVATE_KEY = Path(os.environ["GITHUB_APP_PRIVATE_KEY_PATH"]).read_text()
+    except OSError as error:
+        raise ImproperlyConfigured(f"GITHUB_APP_PRIVATE_KEY_PATH cannot be read: {error}") from None
+# GitHub waits up to 30 days on a protection rule; a rejected deployment is re-evaluated (and approved once
+# the gate allows it) for this long after it was requested.
+GATE_PROTECTION_WATCH_HOURS = env_int("GATE_PROTECTION_WATCH_HOURS", 24)

@@ -22,7 +22,7 @@ def _control(code: str, label: str, sentence: str, *, passed: bool = False, leve
 
 
 def gate_change_find(*, service: Service, sha: str) -> Change | None:
-    """The change deployed at `sha`: its merge sha, or one of its PR's commits (a head deployed before the merge)."""
+    """The change deployed at `sha`: its merge sha, or one of its PR's commits (a head deployed early)."""
     sha = sha.lower()
     return (
         Change.objects.filter(service=service)
@@ -34,7 +34,7 @@ def gate_change_find(*, service: Service, sha: str) -> Change | None:
     )
 
 
-def gate_decide(
+def gate_evaluate(
     *,
     service_slug: str,
     sha: str,
@@ -43,7 +43,7 @@ def gate_decide(
     requested_by: str = "",
     service: Service | None = None,
 ) -> GateDecision:
-    """Decide, store and return the gate's answer for one deploy.
+    """The gate's answer for one deploy, not yet stored.
 
     1. Resolve the service (by slug, unless the caller already has it); an unknown one is a deny with a
        control saying so, not an error: the pipeline asked a yes/no question.
@@ -51,7 +51,6 @@ def gate_decide(
     3. Evaluate the active policy for the change and the environment (names like "prod" mean production).
        A deny that the owner overrode with a written reason becomes a warn: the deploy may go ahead, and the
        override shows as a passed control naming the reason (the gap scan reports it as POLICY_OVERRIDDEN).
-    4. Store the decision with its controls, policy version and who asked.
     """
     sha = sha.strip().lower()
     ours = environment_name(environment)
@@ -95,7 +94,7 @@ def gate_decide(
                     passed=True,
                 )
             )
-    return GateDecision.objects.create(
+    return GateDecision(
         change=change,
         service=service,
         service_slug=service.slug if service is not None else service_slug[:200],
@@ -108,6 +107,28 @@ def gate_decide(
         requested_by=requested_by or (f"api:{token.name}" if token else ""),
         at=timezone.now(),
     )
+
+
+def gate_decide(
+    *,
+    service_slug: str,
+    sha: str,
+    environment: str,
+    token: ApiToken | None = None,
+    requested_by: str = "",
+    service: Service | None = None,
+) -> GateDecision:
+    """`gate_evaluate`, stored: every answer the gate gives is kept and shown on the change page."""
+    decision = gate_evaluate(
+        service_slug=service_slug,
+        sha=sha,
+        environment=environment,
+        token=token,
+        requested_by=requested_by,
+        service=service,
+    )
+    decision.save(force_insert=True)
+    return decision
 
 
 def gate_failed_controls(*, decision: GateDecision) -> list[dict]:

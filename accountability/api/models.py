@@ -58,7 +58,7 @@ class GateDecision(models.Model):
     service = models.ForeignKey(
         "catalog.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="gate_decisions"
     )
-    # What was asked, verbatim: an unknown service or sha is a decision too (a deny), and must say what it denied.
+    # What was asked, verbatim: an unknown service or sha is a decision too (a deny) that says what it denied.
     service_slug = models.CharField(max_length=200)
     sha = models.CharField(max_length=64)
     environment = models.CharField(max_length=50)

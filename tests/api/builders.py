@@ -15,7 +15,7 @@ from tests.factories import (
 
 
 def change_awaiting_signoff(*, tier: int = 1, slug: str = "payments", repository: str = "acme/payments"):
-    """A tier-1 change that meets every control but the owner's sign-off: the gate denies it until they sign."""
+    """A tier-1 change that meets every control but the owner's sign-off: denied until they sign."""
     service = ServiceFactory(tier=tier, slug=slug, repositories=[repository])
     change = ChangeFactory(service=service, repository=repository, title="Retry card captures")
     AIProvenanceFactory(change=change, level=AIProvenance.Level.NONE)

@@ -158,15 +158,10 @@ def test_it_records_deployment_statuses(source, hello_world):
     assert deployment.finished_at.isoformat() == "2019-05-15T15:20:55+00:00"
 
 
+# deployment_protection_rule is answered by the deploy gate: tests/api/test_protection_rule.py.
 @pytest.mark.parametrize(
     ("relative", "event"),
-    [
-        (
-            "github/deployment_protection_rule/requested.octokit-webhooks-net.json",
-            "deployment_protection_rule",
-        ),
-        ("github/deployment_review/00-requested.json", "deployment_review"),
-    ],
+    [("github/deployment_review/00-requested.json", "deployment_review")],
 )
 def test_it_stores_other_events_as_ignored(source, hello_world, relative, event):
     delivery = deliver_github(source, relative, event=event)
