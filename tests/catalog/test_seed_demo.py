@@ -184,6 +184,16 @@ def test_it_records_2000_changes_over_90_days(seeded):
     assert Commit.objects.count() > Change.objects.count()
 
 
+def test_it_records_nothing_in_the_future_but_rotas(seeded):
+    now = timezone.now()
+    assert not Change.objects.filter(merged_at__gt=now).exists()
+    assert not Evidence.objects.filter(at__gt=now).exists()
+    assert not Deployment.objects.filter(Q(started_at__gt=now) | Q(finished_at__gt=now)).exists()
+    assert not SignOff.objects.filter(created_at__gt=now).exists()
+    assert not IncidentEvent.objects.filter(at__gt=now).exists()
+    assert not Incident.objects.filter(Q(started_at__gt=now) | Q(resolved_at__gt=now)).exists()
+
+
 def test_it_writes_commit_messages_with_real_trailers(seeded):
     messages = Commit.objects.values_list("message", flat=True)
     for needle in (
@@ -320,7 +330,9 @@ def test_it_annotates_most_incidents_with_a_cause_deployed_just_before(seeded):
 
 def test_it_gives_the_owner_changes_waiting_for_sign_off(seeded):
     owner = Person.objects.get(user__username="owner")
-    service = Service.objects.get(owner_of_record=owner, tier=1)
+    service = Service.objects.get(slug="payments-api")
+    assert service.owner_of_record == owner
+    assert service.tier == 1
     assert Membership.objects.filter(person=owner, team=service.owner_team).exists()
     waiting = Change.objects.filter(
         service=service, deployments__environment="production", signoffs__isnull=True

@@ -435,7 +435,8 @@ class HistoryPlanner:
         tier = change.service.tier
         if extra is None:
             extra = rng.random() < (0.55 if flavour in AI_AT_LEAST_MAJORITY else 0.35 if tier <= 2 else 0.1)
-        if extra:
+        shipped_by = at + timedelta(minutes=120)
+        if extra and shipped_by < self.now:
             kind = rng.choice([Kind.CANARY_ANALYSIS, Kind.CANARY_ANALYSIS, Kind.LOAD_TEST, Kind.MANUAL_QA])
             roll = rng.random()
             result = Result.FAILED if roll < 0.05 else Result.WARNED if roll < 0.15 else Result.PASSED
@@ -578,8 +579,8 @@ class HistoryPlanner:
             minutes=rng.choice([20, 45, 90, 180, 600, 1200]) * rng.uniform(0.7, 1.3)
         )
         finish = start + self._minutes(4, 15)
-        window_end = self._is_blocked(slug, finish) or self._is_blocked(slug, start)
-        if window_end:
+        # Hold the deploy until after the incident it would blur; windows may follow each other.
+        while window_end := self._is_blocked(slug, finish) or self._is_blocked(slug, start):
             start = window_end + self._minutes(60, 180)
             finish = start + self._minutes(4, 15)
         if finish > self.now - timedelta(minutes=10):
