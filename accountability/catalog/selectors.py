@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from accountability.catalog.models import (
@@ -154,7 +154,7 @@ def catalog_search(*, query: str) -> SearchResults:
                 )
             )
 
-    repositories = Func(F("repositories"), Value(" "), function="array_to_string")
+    repositories = Func(F("repositories"), Value(" "), function="array_to_string", output_field=CharField())
     results.services = list(
         _services()
         .annotate(repository_list=repositories)

@@ -8,7 +8,7 @@ from accountability.changes.selectors import PERIODS, SORTS, ReviewFilters
 class ReviewFilterForm(forms.Form):
     """The risk review's filters; they live in the URL, so a bad value is dropped, never a 500."""
 
-    team = forms.SlugField(required=False)
+    team = forms.ChoiceField(required=False)
     service = forms.SlugField(required=False)
     environment = forms.ChoiceField(required=False, choices=[("", "any"), *Environment.choices])
     period = forms.ChoiceField(
@@ -32,6 +32,13 @@ class ReviewFilterForm(forms.Form):
     risk_min = forms.IntegerField(required=False, min_value=0, max_value=100, label="Risk from")
     risk_max = forms.IntegerField(required=False, min_value=0, max_value=100, label="to")
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
+
+    def __init__(self, data, *, teams: list[tuple[str, str]]):
+        # The period defaults to 30 days; a bound form would otherwise show the first choice.
+        data = data.copy()
+        data.setdefault("period", "30d")
+        super().__init__(data)
+        self.fields["team"].choices = [("", "any"), *teams]
 
     def filters(self) -> ReviewFilters:
         data = (

@@ -158,7 +158,8 @@ def signoff_queue(*, person: Person, limit: int = 100) -> list[Change]:
         changes_for_table()
         .filter(service_id__in=services, approved=False)
         .filter(Q(merged_at__gte=since) | Q(merged_at__isnull=True))
-        .exclude(last_decision=SignOff.Decision.REJECT)
+        # A NULL last decision (never signed) must stay: `exclude()` on a subquery would drop it.
+        .filter(Q(last_decision__isnull=True) | ~Q(last_decision=SignOff.Decision.REJECT))
         .order_by(F("risk__score").desc(nulls_last=True), "-merged_at", "-id")
     )
     return list(changes[:limit])

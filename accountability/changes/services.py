@@ -1,12 +1,41 @@
 """User actions on changes: signing off and revoking, each written to the ledger and the audit log."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from accountability.analysis.policy import policy_evaluate
+from accountability.analysis.schedule import analysis_schedule_for_change
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Person
 from accountability.changes.ledger import signoff_append
 from accountability.changes.models import Change, SignOff
+
+# The controls a sign-off itself satisfies: before signing they fail by definition, so they do not
+# count towards whether the owner must write an override reason.
+SIGNOFF_CONTROLS = frozenset({"owner_signed_off", "signer_accountable"})
+
+
+@dataclass(frozen=True)
+class SigningPolicy:
+    decision: str
+    version: int
+    failures: list
+
+
+def signoff_policy(*, change: Change) -> SigningPolicy:
+    """The production policy as it stands for the person about to sign: evaluated now, without the
+    controls that their own sign-off satisfies."""
+    evaluation = policy_evaluate(change=change, environment="production")
+    failures = [control for control in evaluation.failures if control.code not in SIGNOFF_CONTROLS]
+    if any(control.requirement == "required" for control in failures):
+        decision = "deny"
+    elif failures:
+        decision = "warn"
+    else:
+        decision = "allow"
+    return SigningPolicy(decision=decision, version=evaluation.policy_version, failures=failures)
 
 
 def signoff_submit(
@@ -22,15 +51,17 @@ def signoff_submit(
     delegate: Person | None,
     note: str,
     override_reason: str,
-    policy_decision: str,
-    policy_version: int | None,
     ip_address: str | None = None,
 ) -> SignOff:
     """Append the owner's decision to the ledger and audit it, together or not at all.
 
-    Raises `SignOffRefused` (from the ledger) when the entry is not acceptable, e.g. approving a
-    change the policy denies without an override reason.
+    1. Evaluate the policy now (minus the sign-off's own controls) and record decision and version.
+    2. Append to the ledger, which refuses an approval of a denied change without an override
+       reason (`SignOffRefused`), then write the audit event in the same transaction.
+    3. On commit, have the analysis recompute the change's policy result, risk and gaps.
     """
+    policy = signoff_policy(change=change)
+    policy_decision, policy_version = policy.decision, policy.version
     with transaction.atomic():
         signoff = signoff_append(
             change=change,
@@ -58,6 +89,7 @@ def signoff_submit(
             },
             ip_address=ip_address,
         )
+        analysis_schedule_for_change(change.pk)
     return signoff
 
 
@@ -82,4 +114,5 @@ def signoff_revoke(
             detail={"change": change.pk, "revokes": approval.pk},
             ip_address=ip_address,
         )
+        analysis_schedule_for_change(change.pk)
     return signoff

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.analysis.gaps import gap_acknowledge
 from accountability.analysis.models import Gap
 from accountability.catalog.models import Person, Team
 from accountability.changes.forms import AcknowledgeGapForm, ReviewFilterForm, RevokeForm, SignOffForm
@@ -22,7 +23,7 @@ from accountability.changes.selectors import (
     signoff_queue,
     standing_approvals,
 )
-from accountability.changes.services import signoff_revoke, signoff_submit
+from accountability.changes.services import signoff_policy, signoff_revoke, signoff_submit
 from accountability.web.charts import blast_radius_layout, failure_rate_chart
 from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
 
@@ -39,7 +40,7 @@ def _partial(request, template: str, name: str) -> str:
 @require_GET
 @require(can_view)
 def review(request):
-    form = ReviewFilterForm(request.GET)
+    form = ReviewFilterForm(request.GET, teams=list(Team.objects.values_list("slug", "name")))
     filters = form.filters()
     page = Paginator(review_changes(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -99,6 +100,7 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         "ledger": ledger_state(),
         "sign_verdict": verdict,
         "form": form or (SignOffForm(delegates=_delegates(change)) if verdict else None),
+        "signing_policy": signoff_policy(change=change) if verdict else None,
         "revoke_form": revoke_form or RevokeForm(),
         "gate_decisions": _gate_decisions(change),
     }
@@ -134,7 +136,6 @@ def change_sign(request, pk):
     form = SignOffForm(request.POST, delegates=_delegates(change))
     if not form.is_valid():
         return _render_change(request, pk, form=form, status=400)
-    policy = _production_policy(change)
     data = form.cleaned_data
     try:
         signoff_submit(
@@ -149,8 +150,6 @@ def change_sign(request, pk):
             delegate=data["delegate"],
             note=data["note"],
             override_reason=data["override_reason"],
-            policy_decision=policy.decision if policy else "",
-            policy_version=policy.policy_version if policy else None,
             ip_address=_client_ip(request),
         )
     except SignOffRefused as refusal:
@@ -215,14 +214,14 @@ def gaps(request):
 
 @require_POST
 @require(can_acknowledge_gap)
-def gap_acknowledge(request, pk):
+def gap_acknowledge_view(request, pk):
     gap = get_object_or_404(Gap.objects.select_related("accountable_team"), pk=pk)
     form = AcknowledgeGapForm(request.POST)
     team = gap.accountable_team.slug if gap.accountable_team else "-"
     if form.is_valid():
-        from accountability.analysis.gaps import gap_acknowledge as gap_acknowledge_note  # TODO top-level
-
-        gap_acknowledge_note(gap=gap, user=request.user, note=form.cleaned_data["note"])
+        gap_acknowledge(
+            gap=gap, user=request.user, note=form.cleaned_data["note"], ip_address=_client_ip(request)
+        )
         messages.success(request, f"Acknowledged: {gap.get_code_display()}. It stays listed until resolved.")
     else:
         messages.error(

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accountability.incidents.forms import VerdictForm
 from accountability.incidents.models import Incident, SuspectChange
 from accountability.incidents.selectors import incident_for_page, incidents_recent
+from accountability.incidents.suspects import suspect_confirm, suspect_rule_out
 from accountability.web.permissions import can_judge_suspect, can_view, require
 
 
@@ -42,14 +43,17 @@ def suspect_verdict(request, pk, suspect_pk):
     form = VerdictForm(request.POST)
     if not form.is_valid():
         return _render_incident(request, pk, form=form, status=400)
-    from accountability.incidents.suspects import suspect_confirm, suspect_rule_out  # TODO top-level
-
     judge = (
         suspect_confirm
         if form.cleaned_data["verdict"] == SuspectChange.Verdict.CONFIRMED
         else suspect_rule_out
     )
-    judge(suspect=suspect, user=request.user, note=form.cleaned_data["note"])
+    judge(
+        suspect=suspect,
+        user=request.user,
+        note=form.cleaned_data["note"],
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
     if request.htmx:
         return _render_incident(request, pk)
     messages.success(

@@ -109,7 +109,7 @@ def can_sign_off(user: User, change: Change) -> Verdict:
         return ALLOWED
     owners = []
     if service.owner_of_record_id:
-        owners.append(f"its owner of record, {service.owner_of_record.name}")
+        owners.append(f"its owner of record ({service.owner_of_record.name})")
     if service.owner_team_id:
         owners.append(f"a member of {service.owner_team.name}")
     who = " or ".join(owners) or "nobody (the service has no owner: that is a gap to fix first)"

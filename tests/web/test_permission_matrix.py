@@ -81,6 +81,7 @@ MATRIX: dict[str, Row] = {
     "api:evidence_attach": Row("post", dict.fromkeys(ROLES, 401)),
     "api:rollback_rehearsal_attach": Row("post", dict.fromkeys(ROLES, 401)),
     "api:delivery_status": Row("get", dict.fromkeys(ROLES, 401)),
+    "api:gate": Row("post", dict.fromkeys(ROLES, 401)),
 }
 
 # Namespaces whose every pattern is guarded by one rule, checked on a representative URL.
