@@ -1,4 +1,4 @@
-"""Screenshots of every dashboard page at 1440×900 into docs/screenshots/.
+"""Screenshots of every dashboard page at 1440x900 into docs/screenshots/.
 
 Run against a server holding the demo organisation (`make run`, or `manage.py seed_demo` + `analyze`):
 
