@@ -138,7 +138,13 @@ def test_it_exercises_the_ownership_gaps_of_services(seeded):
     assert Service.objects.filter(owner_team__isnull=False, owner_of_record__isnull=True).exists()
     assert Service.objects.filter(owner_of_record__is_active=False).exists()
     stale = timezone.now() - timedelta(days=90)
-    assert Service.objects.filter(ownership_confirmed_at__lt=stale).exists()
+    unconfirmed = Service.objects.filter(Q(ownership_confirmed_at__lt=stale) | Q(ownership_confirmed_at=None))
+    never_signed_by_owner = [
+        s
+        for s in unconfirmed
+        if not SignOff.objects.filter(change__service=s, signer=s.owner_of_record).exists()
+    ]
+    assert len(never_signed_by_owner) >= 3
 
     drift = 0
     for service in Service.objects.filter(owner_team__isnull=False):

@@ -615,7 +615,9 @@ class HistoryPlanner:
         members = [p for p in org.members_at(team, at) if p not in planned.authors] if team else []
         roll = rng.random()
         single_signer = service.slug == data.SINGLE_SIGNER_SERVICE
-        if owner and (single_signer or (org.active_at(owner, at) and roll < 0.65)):
+        # Owners of stale services have not looked at them in months: teammates sign, if anyone does.
+        absent = service.slug in data.SERVICES_WITH_STALE_OWNERSHIP + data.SERVICES_NEVER_CONFIRMED
+        if owner and (single_signer or (not absent and org.active_at(owner, at) and roll < 0.65)):
             signer = owner
         elif members and roll < 0.93:
             signer = rng.choice(members)
