@@ -242,6 +242,13 @@ AI_AGENT_ACCOUNTS = {
 }
 AI_LABELS = env_list("AI_LABELS", "ai-assisted,ai-generated,ai-authored,copilot,claude-code,codex")
 
+# Pull jobs (accountability/ingest/pull). A source asking us to wait longer than this (Retry-After, a spent
+# rate limit) ends the run; its cursor keeps the place and the next scheduled run resumes there.
+PULL_MAX_WAIT_SECONDS = env_int("PULL_MAX_WAIT_SECONDS", 60)
+PULL_READ_TIMEOUT_SECONDS = env_int("PULL_READ_TIMEOUT_SECONDS", 30)
+# Task modules outside an app's tasks.py, which autodiscovery does not find.
+CELERY_IMPORTS = ["accountability.ingest.pull.tasks"]
+
 # Ingest (DESIGN §15): the largest webhook body accepted (larger answers 413), and how long a delivery may
 # stay pending before the sweep assumes its task was lost and enqueues it again.
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
@@ -253,12 +260,16 @@ INGEST_PUBLIC_URL = os.environ.get("INGEST_PUBLIC_URL", "http://127.0.0.1:8000")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "web.record_heartbeat", "schedule": 30.0},
     "ingest-sweep-pending": {"task": "ingest.sweep_pending_deliveries", "schedule": 60.0},
+    # Pull jobs: every minute, enqueue the sources whose own schedule (Source.pull_every_minutes) is due.
+    "ingest-pull-due": {"task": "ingest.pull_due_sources", "schedule": 60.0},
     # Analysis: stale blast radii within a minute of a graph change; full scans less often.
     "analysis-recompute-stale": {"task": "analysis.recompute_stale", "schedule": 60.0},
     "analysis-open-incidents-suspects": {"task": "analysis.open_incidents_suspects", "schedule": 120.0},
     "analysis-gaps-scan-all": {"task": "analysis.gaps_scan_all", "schedule": 15 * 60.0},
     "analysis-recompute-recent": {"task": "analysis.recompute_recent", "schedule": 60 * 60.0},
     "analysis-metrics-refresh": {"task": "analysis.metrics_refresh", "schedule": 60 * 60.0},
+    # Deploy gate: rejected GitHub deployments still waiting are re-evaluated (new evidence, a sign-off).
+    "api-protection-rules-reevaluate": {"task": "api.protection_rules_reevaluate", "schedule": 5 * 60.0},
 }
 
 # Analysis (DESIGN §7–§13). Windows are in hours/days as named; see docs/ for why each default.
@@ -267,8 +278,6 @@ ANALYSIS_RECENT_CHANGE_DAYS = env_int("ANALYSIS_RECENT_CHANGE_DAYS", 30)
 ANALYSIS_SUSPECT_WINDOW_HOURS = env_int("ANALYSIS_SUSPECT_WINDOW_HOURS", 24)
 ANALYSIS_SUSPECT_MAX_HOPS = env_int("ANALYSIS_SUSPECT_MAX_HOPS", 3)
 ANALYSIS_METRICS_MIN_SAMPLE = env_int("ANALYSIS_METRICS_MIN_SAMPLE", 20)
-    # Deploy gate: rejected GitHub deployments still waiting are re-evaluated (new evidence, a sign-off).
-    "api-protection-rules-reevaluate": {"task": "api.protection_rules_reevaluate", "schedule": 5 * 60.0},
 
 # GitHub App (DESIGN §11): answers custom deployment protection rules as an installation of the app.
 # The private key is the PEM GitHub generated for the app, given inline or as a file path.

@@ -11,7 +11,7 @@ Receivers and `delivery_process` look the module up here by `Source.kind`.
 
 from types import ModuleType
 
-from accountability.ingest.adapters import api, cdevents, github, pagerduty
+from accountability.ingest.adapters import api, backstage, cdevents, codeowners, github, pagerduty
 from accountability.ingest.models import Source
 
 ADAPTERS: dict[str, ModuleType] = {
@@ -19,4 +19,6 @@ ADAPTERS: dict[str, ModuleType] = {
     Source.Kind.PAGERDUTY: pagerduty,
     Source.Kind.CDEVENTS: cdevents,
     Source.Kind.API: api,
+    Source.Kind.BACKSTAGE: backstage,
+    Source.Kind.CODEOWNERS: codeowners,
 }

@@ -21,6 +21,7 @@ from accountability.incidents.models import Incident, IncidentEvent
 from accountability.ingest.adapters.payload import get, hmac_sha256_hex, json_object, require_secret, text
 from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
 from accountability.ingest.models import Delivery, Source
+from accountability.ingest.pull.pagerduty import PULLED
 from accountability.ingest.upserts import lock, person_by_pagerduty_id, timestamp
 
 SOURCE = "pagerduty"
@@ -97,6 +98,9 @@ def _summary(event: PagerDutyEvent) -> str:
 
 
 def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
+    if payload.resource_type in PULLED:
+        # On-calls and services exist only in the REST API; the pull job stores them as snapshots.
+        return PULLED[payload.resource_type](data=payload.data)
     if payload.resource_type not in ("incident", "") or not payload.event_type.startswith("incident."):
         raise DeliveryIgnored(f"PagerDuty {payload.event_type} is not an incident event")
     reference = _incident_reference(payload.data)

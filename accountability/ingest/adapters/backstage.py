@@ -1,0 +1,32 @@
+"""Backstage catalog deliveries: one snapshot of entities (the catalog API's JSON, or catalog-info YAML).
+
+Backstage sends no webhooks; its deliveries come from the pull job (ingest/pull/backstage.py) and the import
+command. The snapshot goes through the catalog importer; entities it cannot use are skipped and logged, and
+the snapshot still applies.
+"""
+
+import logging
+
+from accountability.catalog.importers.backstage import CatalogParseError, catalog_import, entities_parse
+from accountability.ingest.errors import PayloadError, SignatureError
+from accountability.ingest.models import Delivery, Source
+
+logger = logging.getLogger(__name__)
+
+
+def verify(*, source: Source, headers: dict, body: bytes) -> None:
+    raise SignatureError("the Backstage catalog is pulled, not pushed: it has no webhook receiver")
+
+
+def parse(*, body: bytes, headers: dict) -> list[dict]:
+    try:
+        return entities_parse(body)
+    except CatalogParseError as error:
+        raise PayloadError(str(error)) from None
+
+
+def delivery_apply(*, delivery: Delivery, payload: list[dict]) -> str:
+    result = catalog_import(entities=payload)
+    for problem in result.problems:
+        logger.warning("catalog delivery %s: %s", delivery.pk, problem)
+    return Delivery.Status.PROCESSED

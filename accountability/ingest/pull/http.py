@@ -1,0 +1,103 @@
+"""HTTP for pull jobs: timeouts, polite retries, rate limits.
+
+A pull job asks a source's REST API page by page. Here: a 429 or 503 with `Retry-After` waits that long and
+tries again; a GitHub rate limit (`X-RateLimit-Remaining: 0`) waits until `X-RateLimit-Reset`; other 5xx and
+connection errors retry with exponential backoff. A wait longer than PULL_MAX_WAIT_SECONDS is not slept
+through: `PullPaused` ends the run, the cursor keeps the position, and the next scheduled run resumes there.
+"""
+
+import email.utils
+import time
+from datetime import UTC, datetime
+
+import requests
+from django.conf import settings
+
+
+class PullError(Exception):
+    """The source answered something we cannot use (4xx, malformed body), or kept failing."""
+
+
+class PullPaused(PullError):
+    """The source asked us to wait longer than a run may; the next run resumes from the cursor."""
+
+
+RETRYABLE = {429, 500, 502, 503, 504}
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _rate_limit_wait(response: requests.Response) -> float | None:
+    """Seconds until a GitHub-style rate limit resets, when the response says none is left."""
+    if response.headers.get("X-RateLimit-Remaining") != "0":
+        return None
+    reset = response.headers.get("X-RateLimit-Reset", "")
+    if not reset.isdigit():
+        return None
+    return max(0.0, int(reset) - time.time()) + 1
+
+
+class PullSession:
+    """A requests session with the source's auth headers and the retry rules above."""
+
+    def __init__(self, *, headers: dict[str, str], attempts: int = 4):
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": "accountability-pull/1", **headers})
+        self.attempts = attempts
+        self.max_wait = settings.PULL_MAX_WAIT_SECONDS
+        self.timeout = (5, settings.PULL_READ_TIMEOUT_SECONDS)
+
+    def _wait(self, seconds: float, why: str) -> None:
+        if seconds > self.max_wait:
+            raise PullPaused(f"{why}: asked to wait {seconds:.0f}s; resuming on a later run")
+        time.sleep(seconds)
+
+    def get(
+        self, url: str, *, params: dict | None = None, allow_404: bool = False
+    ) -> requests.Response | None:
+        """GET `url`; None for a 404 when `allow_404`, PullError for any other failure."""
+        for attempt in range(self.attempts):
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout)
+            except requests.RequestException as error:
+                if attempt == self.attempts - 1:
+                    raise PullError(f"GET {url} failed: {error}") from None
+                self._wait(2**attempt, "connection failed")
+                continue
+            limited = _rate_limit_wait(response)
+            if response.status_code in (403, 429) and limited is not None:
+                self._wait(limited, f"rate limit of {url} exhausted")
+                continue
+            if response.status_code in RETRYABLE:
+                if attempt == self.attempts - 1:
+                    raise PullError(f"GET {url} answered {response.status_code} {attempt + 1} times")
+                retry_after = _retry_after(response)
+                self._wait(
+                    2**attempt if retry_after is None else retry_after,
+                    f"GET {url} answered {response.status_code}",
+                )
+                continue
+            if response.status_code == 404 and allow_404:
+                return None
+            if response.status_code >= 400:
+                raise PullError(f"GET {url} answered {response.status_code}: {response.text[:300]}")
+            return response
+        raise PullError(f"GET {url} kept failing")
+
+    def json(self, url: str, *, params: dict | None = None):
+        response = self.get(url, params=params)
+        try:
+            return response.json()
+        except ValueError:
+            raise PullError(f"GET {url} did not answer JSON") from None
