@@ -238,9 +238,9 @@ class HistoryPlanner:
             subject = rng.choice(data.MIGRATION_OBJECTS).format(noun=noun)
             title = f"feat({area}): {subject[0].lower()}{subject[1:]}" if rng.random() < 0.6 else subject
         else:
-            prefix, verb = rng.choice(data.CHANGE_VERBS)
-            obj = rng.choice(data.CHANGE_OBJECTS).format(noun=noun, area=area, dep=dep)
-            title = f"{prefix}({area}): {verb.lower()} {obj}" if rng.random() < 0.6 else f"{verb} {obj}"
+            prefix, subject = rng.choice(data.CHANGE_TITLES)
+            subject = subject.format(noun=noun, area=area, dep=dep)
+            title = f"{prefix}({area}): {subject[0].lower()}{subject[1:]}" if rng.random() < 0.6 else subject
         body = " ".join(line.format(area=area, dep=dep) for line in rng.sample(data.BODY_LINES, 2))
         return title, body
 
@@ -387,8 +387,8 @@ class HistoryPlanner:
         if rng.random() < 0.97:
             roll = rng.random()
             result = Result.FAILED if roll < 0.05 else Result.WARNED if roll < 0.08 else Result.PASSED
-            if planned.flavour != "dependabot" and reviewed is False:
-                result = Result.PASSED
+            if reviewed is False:
+                result = Result.PASSED  # an unreviewed incident cause got to production on green CI
             run = self._next()
             url = "" if rng.random() < 0.06 else f"https://github.com/{change.repository}/actions/runs/{run}"
             add(
@@ -398,7 +398,7 @@ class HistoryPlanner:
                 url=url,
                 source="github-actions",
                 actor="github-actions[bot]",
-                detail="pytest: 1,204 passed" if result == Result.PASSED else "",
+                detail=f"{rng.randint(180, 3200)} tests passed" if result == Result.PASSED else "",
             )
             if result == Result.FAILED and rng.random() < 0.6:
                 add(
