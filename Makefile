@@ -32,6 +32,12 @@ $(VENV)/.installed: requirements.lock
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	touch $@
 
+# The DESIGN §16 organisation, generated once with COPY into its own database (acc_bench_<scale>),
+# then one table of analysis timings against their targets. SCALE=small for a quick run.
+SCALE ?= full
+bench: venv
+	$(DEVSTACK) exec -- env SCALE=$(SCALE) $(BIN)/python -m accountability.analysis.bench
+
 # Browser tests drive the system Chromium (Playwright cannot download its own here).
 chromium:
 	@test -x /usr/bin/chromium || scripts/install-chromium

@@ -1,21 +1,17 @@
 """Blast radius (DESIGN §8): what can break if a change to one service is wrong."""
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import rustworkx as rx
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accountability.analysis.graph import HOP_COST, DependencyGraph, ServiceNode, graph_get
+from accountability.analysis.graph import DependencyGraph, ServiceNode, Walk, graph_get
 from accountability.analysis.models import BlastRadius
-from accountability.catalog.models import OnCallShift, Service, Team
+from accountability.catalog.models import OnCallShift, Team
 from accountability.changes.models import Change
-
-TIER_WEIGHTS = {1: 1.0, 2: 0.5, 3: 0.25, 4: 0.1}
-DOUBLING_SENSITIVITIES = {Service.DataSensitivity.PERSONAL, Service.DataSensitivity.PAYMENTS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,31 +28,40 @@ class BlastRadiusResult:
     service_id: int
     unknown: bool
     score: float
-    impacted: list[Impacted]
+    count: int
+    graph_version: int = 0
     teams: list[dict] = field(default_factory=list)
     on_call: list[dict] = field(default_factory=list)
-    graph_version: int = 0
+    unknown_count: int = 0
+    team_counts: dict[int, int] = field(default_factory=dict)
+    # Reached node indices in listing order (nearest, then heaviest); items are built on demand.
+    _walk: Walk | None = None
+    _order: np.ndarray | None = None
+    _weights: np.ndarray | None = None
 
+    def items(self, limit: int | None = None) -> list[Impacted]:
+        """The impacted services in listing order, at most `limit` of them."""
+        if self._walk is None:
+            return []
+        walk, graph = self._walk, self._walk.graph
+        chosen = self._order if limit is None else self._order[:limit]
+        items = []
+        for index in chosen.tolist():
+            path, through = walk.path(index)
+            items.append(
+                Impacted(
+                    service=graph.graph[index],
+                    depth=int(walk.depth[index]),
+                    path=tuple(int(graph.ids[i]) for i in path),
+                    weight=float(self._weights[index]),
+                    via_datastore=int(graph.ids[through]) if through is not None else None,
+                )
+            )
+        return items
 
-def service_weight(*, node: ServiceNode) -> float:
-    """How much it matters that this service breaks: its tier, doubled once if customers or sensitive
-    data are involved (both together still count double: the rule is about kind, not a multiplier chain)."""
-    weight = TIER_WEIGHTS.get(node.tier, TIER_WEIGHTS[4])
-    if node.customer_facing or node.data_sensitivity in DOUBLING_SENSITIVITIES:
-        weight *= 2
-    return weight
-
-
-def _walk(graph: DependencyGraph, *, source: int) -> dict[int, tuple[float, list[int]]]:
-    """{node index: (cost, path of node indices)} for everything reachable from `source`."""
-    paths = rx.digraph_dijkstra_shortest_paths(graph.graph, source, weight_fn=lambda edge: edge.cost)
-    lengths = rx.digraph_dijkstra_shortest_path_lengths(
-        graph.graph, source, edge_cost_fn=lambda edge: edge.cost
-    )
-    result = {source: (0.0, [source])}
-    for target, path in paths.items():
-        result[target] = (lengths[target], list(path))
-    return result
+    @property
+    def impacted(self) -> list[Impacted]:
+        return self.items()
 
 
 def blast_radius_compute(
@@ -64,63 +69,41 @@ def blast_radius_compute(
 ) -> BlastRadiusResult:
     """The impacted services of a change to `service_id`, each with depth, one shortest path and weight.
 
-    1. Walk the backward edges from the service (Dijkstra on hop + decay cost): every reachable service
-       is impacted, at its hop depth, along the strongest of its shortest paths.
-    2. For a schema migration, every service sharing a datastore with the changed service is hit
-       directly (depth 1, through the datastore) and their own dependents are walked the same way;
-       each service keeps its cheapest path over all sources.
+    1. Walk the backward edges from the service breadth-first: every reachable service is impacted,
+       at its hop depth, along the strongest of its shortest paths (DependencyGraph.walk).
+    2. For a schema migration, every other service using a datastore the changed service uses is
+       hit directly (depth 1, through the datastore), and their dependents are walked on from there.
     3. Weight = tier weight (doubled for customer-facing or personal/payments data) * the product of
        the path's decays (0.5 per sync/hard edge, 0.25 per async or soft edge); the score is the sum.
     4. Unknown: the changed service has no dependency data at all (not confirmed, no edge either way).
     """
     if service_id not in graph.index_of:
-        return BlastRadiusResult(service_id=service_id, unknown=True, score=0.0, impacted=[])
+        return BlastRadiusResult(service_id=service_id, unknown=True, score=0.0, count=0)
     origin = graph.index_of[service_id]
-    # best[node index] = (cost, path in node indices, via datastore id)
-    best: dict[int, tuple[float, list[int], int | None]] = {}
-    for index, (cost, path) in _walk(graph, source=origin).items():
-        best[index] = (cost, path, None)
-
+    seeds = []
     if schema_migration:
         for datastore_id in graph.datastores_of.get(service_id, []):
-            datastore = graph.index_of[datastore_id]
             for user_id in graph.datastore_users.get(datastore_id, []):
-                if user_id == service_id:
-                    continue
-                # The schema change reaches the user through the datastore as one hard hop.
-                base_cost = HOP_COST - math.log(0.5)
-                prefix = [origin, datastore] if datastore != graph.index_of[user_id] else [origin]
-                for index, (cost, path) in _walk(graph, source=graph.index_of[user_id]).items():
-                    total = base_cost + cost
-                    if index not in best or total < best[index][0]:
-                        best[index] = (total, prefix + path, datastore_id)
-
-    impacted = []
-    for index, (cost, path, via) in best.items():
-        node = graph.graph[index]
-        depth = round(cost // HOP_COST) if index != origin else 0
-        decay_product = math.exp(-(cost - depth * HOP_COST))
-        if via is not None:
-            # The datastore hop is one step of depth, though the path names the datastore too.
-            depth = max(depth, 1)
-        impacted.append(
-            Impacted(
-                service=node,
-                depth=depth,
-                path=tuple(graph.graph[i].id for i in path),
-                weight=service_weight(node=node) * decay_product,
-                via_datastore=via,
-            )
-        )
-    impacted.sort(key=lambda item: (item.depth, -item.weight, item.service.slug))
+                if user_id != service_id:
+                    seeds.append((graph.index_of[user_id], graph.index_of[datastore_id]))
+    walk = graph.walk(source=origin, seeds=seeds)
+    reached = np.flatnonzero(walk.depth >= 0)
+    weights = np.zeros(len(graph.ids))
+    weights[reached] = graph.weights[reached] * np.exp(walk.log_weight[reached])
+    order = reached[np.lexsort((-weights[reached], walk.depth[reached]))]
+    teams, counts = np.unique(graph.teams[reached], return_counts=True)
     changed = graph.node(service_id)
-    unknown = not changed.dependencies_known and service_id not in graph.with_edges
     return BlastRadiusResult(
         service_id=service_id,
-        unknown=unknown,
-        score=round(sum(item.weight for item in impacted), 4),
-        impacted=impacted,
+        unknown=not changed.dependencies_known and service_id not in graph.with_edges,
+        score=round(float(weights[reached].sum()), 4),
+        count=int(reached.size),
         graph_version=graph.version,
+        unknown_count=int((~graph.known[reached]).sum()),
+        team_counts={int(team): int(n) for team, n in zip(teams, counts, strict=True) if team != -1},
+        _walk=walk,
+        _order=order,
+        _weights=weights,
     )
 
 
@@ -154,10 +137,7 @@ def oncall_now_for_teams(*, team_ids: set[int], at: datetime | None = None) -> l
 
 def blast_radius_with_people(*, result: BlastRadiusResult, at: datetime | None = None) -> BlastRadiusResult:
     """Adds the owning teams of the impacted services and who is on call for them now (two queries)."""
-    counts: dict[int, int] = {}
-    for item in result.impacted:
-        if item.service.owner_team_id is not None:
-            counts[item.service.owner_team_id] = counts.get(item.service.owner_team_id, 0) + 1
+    counts = result.team_counts
     teams = Team.objects.filter(id__in=counts).values("id", "slug", "name")
     result.teams = sorted(
         (
@@ -183,17 +163,17 @@ def blast_radius_for_change(*, change: Change, at: datetime | None = None) -> Bl
     return blast_radius_with_people(result=result, at=at)
 
 
-def _impacted_json(item: Impacted, *, graph_nodes: dict[int, ServiceNode]) -> dict:
+def _impacted_json(item: Impacted, *, graph: DependencyGraph) -> dict:
     return {
         "service_id": item.service.id,
         "slug": item.service.slug,
         "name": item.service.name,
         "tier": item.service.tier,
         "depth": item.depth,
-        "path": [graph_nodes[service_id].slug for service_id in item.path],
+        "path": [graph.node(service_id).slug for service_id in item.path],
         "weight": round(item.weight, 4),
         "dependencies_known": item.service.dependencies_known,
-        "via_datastore": graph_nodes[item.via_datastore].slug if item.via_datastore else None,
+        "via_datastore": graph.node(item.via_datastore).slug if item.via_datastore else None,
     }
 
 
@@ -201,17 +181,12 @@ def _stored_fields(result: BlastRadiusResult, *, graph: DependencyGraph) -> dict
     """The stored form of a radius: the list keeps the nearest services up to a limit
     (ANALYSIS_BLAST_RADIUS_STORED_LIMIT) while count and score cover all of them."""
     limit = settings.ANALYSIS_BLAST_RADIUS_STORED_LIMIT
-    nodes = {item.service.id: item.service for item in result.impacted}
-    for item in result.impacted[:limit]:
-        for service_id in (*item.path, item.via_datastore):
-            if service_id is not None and service_id not in nodes:
-                nodes[service_id] = graph.node(service_id)
     return {
         "score": result.score,
         "unknown": result.unknown,
-        "impacted": [_impacted_json(item, graph_nodes=nodes) for item in result.impacted[:limit]],
-        "impacted_count": len(result.impacted),
-        "unknown_count": sum(1 for item in result.impacted if not item.service.dependencies_known),
+        "impacted": [_impacted_json(item, graph=graph) for item in result.items(limit)],
+        "impacted_count": result.count,
+        "unknown_count": result.unknown_count,
         "teams": result.teams,
         "on_call": result.on_call,
         "graph_version": result.graph_version,
@@ -231,12 +206,7 @@ def blast_radius_store_many(
 ) -> None:
     """Stores radii for many changes (change id → result) in one upsert, with teams and on-call
     people filled in from two queries for all of them; changes sharing a result share its JSON."""
-    team_ids = {
-        item.service.owner_team_id
-        for result in results.values()
-        for item in result.impacted
-        if item.service.owner_team_id is not None
-    }
+    team_ids = {team_id for result in results.values() for team_id in result.team_counts}
     teams = {team["id"]: team for team in Team.objects.filter(id__in=team_ids).values("id", "slug", "name")}
     on_call_by_team: dict[int, list[dict]] = {}
     for entry in oncall_now_for_teams(team_ids=team_ids, at=now) if team_ids else []:
@@ -245,10 +215,7 @@ def blast_radius_store_many(
     rows = []
     for change_id, result in results.items():
         if id(result) not in stored:
-            counts: dict[int, int] = {}
-            for item in result.impacted:
-                if item.service.owner_team_id is not None:
-                    counts[item.service.owner_team_id] = counts.get(item.service.owner_team_id, 0) + 1
+            counts = result.team_counts
             result.teams = sorted(
                 (
                     {"team_id": t, "slug": teams[t]["slug"], "name": teams[t]["name"], "services": n}

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accountability.analysis.graph import DependencyGraph, graph_get
+from accountability.analysis.schedule import analysis_schedule_metrics
 from accountability.audit.services import audit_record
 from accountability.changes.models import Deployment
 from accountability.incidents.models import Incident, SuspectChange
@@ -259,6 +260,8 @@ def _verdict(
             },
             ip_address=ip_address,
         )
+        # Confirmed causes count as failed deployments: the delivery metrics must follow.
+        analysis_schedule_metrics()
     return suspect
 
 
