@@ -1,0 +1,59 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accountability.analysis.models import MetricSnapshot
+from tests.factories import user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager_client(client):
+    client.force_login(user_with_role("viewer", username="manager"))
+    return client
+
+
+def snapshot(level, *, deployments, failures, enough, rate=None, low=None, high=None):
+    end = timezone.now().replace(microsecond=0)
+    return MetricSnapshot.objects.create(
+        scope="organisation",
+        period_start=end - timedelta(days=30),
+        period_end=end,
+        ai_level=level,
+        deployments=deployments,
+        deploys_per_week=deployments / 4,
+        failures=failures,
+        failure_rate=rate,
+        failure_rate_low=low,
+        failure_rate_high=high,
+        enough_data=enough,
+        computed_at=end,
+    )
+
+
+def test_it_charts_failure_rates_with_their_interval_and_counts(manager_client):
+    snapshot("none", deployments=200, failures=10, enough=True, rate=0.05, low=0.0274, high=0.0897)
+    snapshot("generated", deployments=60, failures=9, enough=True, rate=0.15, low=0.0808, high=0.2613)
+
+    body = manager_client.get("/review/metrics/").content.decode()
+
+    assert "<svg" in body and 'class="whisker"' in body
+    assert "15 % (9/60)" in body and "5 % (10/200)" in body
+    assert "8–26 %" in body
+
+
+def test_it_says_not_enough_data_below_the_minimum_sample(manager_client):
+    snapshot("majority", deployments=3, failures=1, enough=False)
+
+    body = manager_client.get("/review/metrics/").content.decode()
+
+    assert "not enough data (1/3 deployments)" in body
+    assert "33 %" not in body
+
+
+def test_it_says_when_no_metrics_were_computed(manager_client):
+    body = manager_client.get("/review/metrics/").content.decode()
+
+    assert "Not computed yet" in body
