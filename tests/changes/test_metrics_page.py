@@ -41,7 +41,7 @@ def test_it_charts_failure_rates_with_their_interval_and_counts(manager_client):
 
     assert "<svg" in body and 'class="whisker"' in body
     assert "15 % (9/60)" in body and "5 % (10/200)" in body
-    assert "8–26 %" in body
+    assert "8\u201326 %" in body
 
 
 def test_it_says_not_enough_data_below_the_minimum_sample(manager_client):
