@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from accountability.api import gate, intake
+from accountability.api import changes, gaps, gate, incidents, intake, metrics, services
 from accountability.api.auth import TokenAuth
 from accountability.api.errors import install_error_handlers
 
@@ -11,7 +11,10 @@ api = NinjaAPI(
     version="1",
     description=(
         "Register changes with their AI provenance, evidence and rollback plan from CI; attach evidence and "
-        "rollback rehearsals later. Authenticate with `Authorization: Bearer <token>`; every error is JSON "
+        "rollback rehearsals later; ask the deploy gate; read changes, services, owners, incidents with "
+        "their suspects, gaps and metrics. Lists are paged with an opaque `cursor` (pass `next_cursor`). "
+        "Authenticate with `Authorization: Bearer <token>` (scopes: read, changes:write, evidence:write, "
+        "gate); every error is JSON "
         '`{"message": ..., "errors": [{"field": ..., "message": ...}]}`.'
     ),
     auth=TokenAuth(),
@@ -22,3 +25,8 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", intake.router)
 api.add_router("/", gate.router)
+api.add_router("/", changes.router)
+api.add_router("/", services.router)
+api.add_router("/", incidents.router)
+api.add_router("/", gaps.router)
+api.add_router("/", metrics.router)

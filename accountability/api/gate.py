@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 from accountability.api.auth import require_scope
 from accountability.api.decisions import gate_decide
 from accountability.api.models import ApiToken
+from accountability.api.outputs import ControlOut, controls_out
 from accountability.api.schemas import ErrorOut, Sha, Strict
 from accountability.audit.services import audit_record
 
@@ -22,14 +23,6 @@ class GateIn(Strict):
     environment: str = Field(
         default="production", min_length=1, max_length=50, description='e.g. "production", "prod", "staging"'
     )
-
-
-class ControlOut(Schema):
-    code: str
-    label: str
-    level: Literal["required", "recommended"]
-    passed: bool
-    sentence: str
 
 
 class GateChangeOut(Schema):
@@ -78,7 +71,7 @@ def gate(request: HttpRequest, payload: GateIn):
     return GateOut(
         id=decision.id,
         decision=decision.decision,
-        controls=decision.controls,
+        controls=controls_out(decision.controls),
         policy_version=decision.policy_version,
         environment=decision.environment,
         change=GateChangeOut(

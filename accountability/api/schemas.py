@@ -4,6 +4,7 @@ The same schemas validate a request in the API and re-read the stored delivery i
 what was accepted is exactly what gets applied.
 """
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -148,6 +149,40 @@ class RollbackRehearsalIn(Strict):
     id: str | None = Field(default=None, max_length=150)
 
 
+class ProvenanceRecordsIn(Strict):
+    """Line-level provenance documents for commits, sent as they are written (e.g. by a post-commit hook or CI)
+    before or after the change that will contain the commits is registered."""
+
+    repository: str = Field(default="", max_length=200, description="owner/name; empty matches any")
+    git_ai_notes: list[GitAiNoteIn] = Field(default_factory=list, max_length=500)
+    agent_traces: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Agent Trace records (application/vnd.agent-trace.record+json) with vcs.type git",
+    )
+
+    @field_validator("agent_traces")
+    @classmethod
+    def _are_git_trace_records(cls, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, record in enumerate(records):
+            try:
+                agent_trace_parse(record)
+            except ProvenanceParseError as error:
+                raise ValueError(f"record {index}: {error}") from None
+            vcs = record.get("vcs")
+            revision = vcs.get("revision") if isinstance(vcs, dict) else None
+            if not (isinstance(vcs, dict) and vcs.get("type") == "git" and isinstance(revision, str)
+                    and re.fullmatch(r"[0-9a-fA-F]{7,64}", revision)):
+                raise ValueError(f"record {index}: vcs must name the git commit (type git, revision sha)")
+        return records
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if not self.git_ai_notes and not self.agent_traces:
+            raise ValueError("send at least one git-ai note or Agent Trace record")
+        return self
+
+
 class FieldError(Schema):
     field: str
     message: str
@@ -164,6 +199,7 @@ class IntakeOut(Schema):
     duplicate: bool = Field(description="True when this request was already received (a retry)")
     change_id: int | None = None
     ai_level: str | None = None
+    changes: list[int] = Field(default_factory=list, description="Changes whose provenance was recomputed")
     error: str = ""
 
 

@@ -1,0 +1,450 @@
+"""GET /changes and /changes/{id}: the risk review's rows, and everything the change page shows."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+
+from accountability.analysis.models import Gap
+from accountability.api.auth import require_scope
+from accountability.api.decisions import gate_decisions_for
+from accountability.api.errors import ApiError
+from accountability.api.intake import router as intake_router
+from accountability.api.models import ApiToken
+from accountability.api.outputs import (
+    ControlOut,
+    GateDecisionOut,
+    PersonRef,
+    Reason,
+    ServiceRef,
+    controls_out,
+    gate_decision_out,
+    person_ref,
+    service_ref,
+)
+from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
+from accountability.api.schemas import ErrorOut
+from accountability.catalog.selectors import rollback_plan_for
+from accountability.changes.models import AIProvenance, Change, Environment
+from accountability.changes.selectors import (
+    ReviewFilters,
+    change_for_page,
+    evidence_notes,
+    review_changes,
+)
+
+router = Router(tags=["changes"])
+
+READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+AILevel = Literal["none", "assisted", "majority", "generated", "unknown"]
+
+
+class ChangeFilters(Schema):
+    team: str | None = Field(default=None, max_length=100, description="Owning team's slug")
+    service: str | None = Field(default=None, max_length=100, description="Service slug")
+    environment: str | None = Field(default=None, max_length=50, description="Deployed to this environment")
+    period: Literal["24h", "7d", "30d", "90d"] | None = Field(
+        default=None, description="Merged within; changes not merged yet are always included"
+    )
+    tier: int | None = Field(default=None, ge=1, le=4)
+    ai_level: AILevel | None = None
+    signoff: Literal["signed", "unsigned"] | None = None
+    gap: Gap.Code | None = Field(default=None, description="Has this open gap (on itself or its service)")
+    risk_min: int | None = Field(default=None, ge=0, le=100)
+    risk_max: int | None = Field(default=None, ge=0, le=100)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=2000, description="next_cursor of the previous page")
+
+
+class ChangeItemOut(Schema):
+    id: int
+    service: ServiceRef
+    team: str | None = Field(description="Owning team's slug")
+    repository: str
+    sha: str
+    pr_number: int | None
+    pr_url: str
+    title: str
+    author_logins: list[str]
+    merged_at: datetime | None
+    ai_level: AILevel = Field(description="unknown when no provenance signal was found")
+    ai_share: float | None
+    risk_score: int | None = Field(description="Empty until analysis ran")
+    blast_radius_score: float | None
+    production_decision: Literal["allow", "warn", "deny"] | None
+    approved: bool = Field(description="A standing (not revoked) approval exists")
+    last_signoff: str | None = Field(description="approve, reject or revoke")
+    environments: list[str] = Field(description="Environments it was deployed to")
+    url: str = Field(description="The change's page on the dashboard")
+
+
+class ChangePage(Schema):
+    items: list[ChangeItemOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; empty on the last")
+
+
+class ProvenanceOut(Schema):
+    level: AILevel
+    ai_share: float | None
+    tools: list[str]
+    models: list[str]
+    drivers: list[str] = Field(description="The humans who drove the AI")
+    sources: list[str]
+    confidence: str
+    ai_lines: dict[str, Any] = Field(description='AI-written line ranges per file: {"path": [[start, end]]}')
+
+
+class EvidenceOut(Schema):
+    kind: str
+    result: str
+    url: str
+    sha: str
+    actor: str
+    source: str
+    at: datetime
+    counts: bool = Field(description="Whether it counts as evidence (DESIGN §2.3)")
+    why: str
+
+
+class RollbackPlanOut(Schema):
+    strategy: str
+    steps: str
+    expected_minutes: int | None
+    data_reversible: bool
+    last_rehearsed_at: datetime | None
+    last_rehearsed_by: PersonRef | None
+    inherited: bool = Field(description="The service's default plan, not one of the change's own")
+
+
+class BlastRadiusOut(Schema):
+    score: float
+    unknown: bool = Field(description="The changed service's dependencies are unknown")
+    impacted_count: int
+    unknown_count: int
+    impacted: list[dict[str, Any]]
+    teams: list[dict[str, Any]]
+    on_call: list[dict[str, Any]]
+    computed_at: datetime
+
+
+class RiskOut(Schema):
+    score: int
+    factors: list[Reason]
+    computed_at: datetime
+
+
+class PolicyResultOut(Schema):
+    environment: str
+    decision: str
+    controls: list[ControlOut]
+    policy_version: int
+    computed_at: datetime
+
+
+class SignOffOut(Schema):
+    id: int
+    signer: PersonRef
+    decision: str
+    revokes: int | None
+    read_ai_parts: bool
+    understood_blast_radius: bool
+    rollback_ready: bool
+    on_call_through_bake: bool
+    delegate: PersonRef | None
+    note: str
+    override_reason: str
+    policy_decision: str
+    policy_version: int | None
+    created_at: datetime
+    hash: str
+
+
+class DeploymentOut(Schema):
+    environment: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    deployed_by: str
+    url: str
+
+
+class CommitOut(Schema):
+    sha: str
+    message: str
+    author_login: str
+    committed_at: datetime | None
+
+
+class ChangeDetailOut(ChangeItemOut):
+    merged_by: str
+    files_changed: int
+    additions: int
+    deletions: int
+    touches_schema_migration: bool
+    labels: list[str]
+    commits: list[CommitOut]
+    provenance: ProvenanceOut
+    evidence: list[EvidenceOut]
+    rollback_plan: RollbackPlanOut | None
+    blast_radius: BlastRadiusOut | None
+    risk: RiskOut | None
+    policy: list[PolicyResultOut]
+    signoffs: list[SignOffOut]
+    deployments: list[DeploymentOut]
+    gate_decisions: list[GateDecisionOut]
+
+
+def _optional(instance: Any, name: str) -> Any:
+    """A reverse one-to-one that may not exist (select_related loaded it, or its absence, already)."""
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _provenance(change: Change) -> AIProvenance | None:
+    return _optional(change, "provenance")
+
+
+def _item(request: HttpRequest, change: Change, *, deployments: list, approved: bool, last: str | None):
+    provenance = _provenance(change)
+    risk = _optional(change, "risk")
+    radius = _optional(change, "blast_radius")
+    # The review's selector prefetches only the production result (as `production_policy`).
+    production = getattr(change, "production_policy", None)
+    if production is None:
+        production = [r for r in change.policy_results.all() if r.environment == Environment.PRODUCTION]
+    service = change.service
+    return {
+        "id": change.id,
+        "service": service_ref(service),
+        "team": service.owner_team.slug if service.owner_team_id else None,
+        "repository": change.repository,
+        "sha": change.sha,
+        "pr_number": change.pr_number,
+        "pr_url": change.pr_url,
+        "title": change.title,
+        "author_logins": change.author_logins,
+        "merged_at": change.merged_at,
+        "ai_level": provenance.level if provenance else AIProvenance.Level.UNKNOWN,
+        "ai_share": float(provenance.ai_share) if provenance and provenance.ai_share is not None else None,
+        "risk_score": risk.score if risk else None,
+        "blast_radius_score": radius.score if radius else None,
+        "production_decision": production[0].decision if production else None,
+        "approved": approved,
+        "last_signoff": last,
+        "environments": sorted({d.environment for d in deployments}),
+        "url": request.build_absolute_uri(reverse("changes:detail", args=[change.id])),
+    }
+
+
+# Django routes one path to one view, so GET /changes lives on the router of POST /changes (the intake).
+@intake_router.get(
+    "/changes",
+    response={200: ChangePage, **READ_ERRORS},
+    summary="Changes, filtered as on the risk review; newest merge first",
+    tags=["changes"],
+)
+def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
+    require_scope(request, ApiToken.Scope.READ)
+    if filters.risk_min is not None and filters.risk_max is not None and filters.risk_min > filters.risk_max:
+        raise ApiError(
+            422,
+            "the request is not valid",
+            [{"field": "query.risk_min", "message": "must not be above risk_max"}],
+        )
+    changes = review_changes(
+        filters=ReviewFilters(
+            team=filters.team or "",
+            service=filters.service or "",
+            environment=filters.environment or "",
+            period=filters.period or "",
+            tier=filters.tier,
+            ai_level=filters.ai_level or "",
+            signoff=filters.signoff or "",
+            gap=filters.gap or "",
+            risk_min=filters.risk_min,
+            risk_max=filters.risk_max,
+        )
+    )
+    rows, next_cursor = page_by_time(
+        changes, field="merged_at", kind="changes", cursor=filters.cursor, limit=filters.limit
+    )
+    items = [
+        _item(
+            request,
+            change,
+            deployments=list(change.deployments.all()),
+            approved=change.approved,
+            last=change.last_decision,
+        )
+        for change in rows
+    ]
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _detail(request: HttpRequest, change: Change) -> dict:
+    signoffs = list(change.signoffs.all())
+    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
+    approved = any(e.decision == "approve" and e.id not in revoked for e in signoffs)
+    deployments = list(change.deployments.all())
+    provenance = _provenance(change)
+    inherited = _optional(change.service, "default_rollback_plan")
+    plan = rollback_plan_for(change=change, service_default=inherited)
+    radius = _optional(change, "blast_radius")
+    risk = _optional(change, "risk")
+    out = _item(
+        request,
+        change,
+        deployments=deployments,
+        approved=approved,
+        last=signoffs[-1].decision if signoffs else None,
+    )
+    out.update(
+        merged_by=change.merged_by.name if change.merged_by else change.merged_by_login,
+        files_changed=change.files_changed,
+        additions=change.additions,
+        deletions=change.deletions,
+        touches_schema_migration=change.touches_schema_migration,
+        labels=change.labels,
+        commits=[
+            {
+                "sha": c.sha,
+                "message": c.message,
+                "author_login": c.author_login,
+                "committed_at": c.committed_at,
+            }
+            for c in change.commits.all()
+        ],
+        provenance={
+            "level": provenance.level if provenance else AIProvenance.Level.UNKNOWN,
+            "ai_share": out["ai_share"],
+            "tools": provenance.tools if provenance else [],
+            "models": provenance.ai_models if provenance else [],
+            "drivers": (
+                ([p.name for p in provenance.drivers.all()] or provenance.driver_logins) if provenance else []
+            ),
+            "sources": provenance.sources if provenance else [],
+            "confidence": provenance.confidence if provenance else AIProvenance.Confidence.NONE,
+            "ai_lines": provenance.ai_lines if provenance else {},
+        },
+        evidence=[
+            {
+                "kind": note.evidence.kind,
+                "result": note.evidence.result,
+                "url": note.evidence.url,
+                "sha": note.evidence.sha,
+                "actor": note.evidence.actor_login,
+                "source": note.evidence.source,
+                "at": note.evidence.at,
+                "counts": note.counts,
+                "why": note.why,
+            }
+            for note in evidence_notes(change=change)
+        ],
+        rollback_plan={
+            "strategy": plan.strategy,
+            "steps": plan.steps,
+            "expected_minutes": plan.expected_minutes,
+            "data_reversible": plan.data_reversible,
+            "last_rehearsed_at": plan.last_rehearsed_at,
+            "last_rehearsed_by": person_ref(plan.last_rehearsed_by),
+            "inherited": plan.change_id is None,
+        }
+        if plan is not None
+        else None,
+        blast_radius={
+            "score": radius.score,
+            "unknown": radius.unknown,
+            "impacted_count": radius.impacted_count,
+            "unknown_count": radius.unknown_count,
+            "impacted": radius.impacted,
+            "teams": radius.teams,
+            "on_call": radius.on_call,
+            "computed_at": radius.computed_at,
+        }
+        if radius is not None
+        else None,
+        risk={"score": risk.score, "factors": risk.factors, "computed_at": risk.computed_at}
+        if risk is not None
+        else None,
+        policy=[
+            {
+                "environment": result.environment,
+                "decision": result.decision,
+                "controls": controls_out(result.controls),
+                "policy_version": result.policy_version,
+                "computed_at": result.computed_at,
+            }
+            for result in change.policy_results.all()
+        ],
+        signoffs=[
+            {
+                "id": entry.id,
+                "signer": person_ref(entry.signer),
+                "decision": entry.decision,
+                "revokes": entry.revokes_id,
+                "read_ai_parts": entry.read_ai_parts,
+                "understood_blast_radius": entry.understood_blast_radius,
+                "rollback_ready": entry.rollback_ready,
+                "on_call_through_bake": entry.on_call_through_bake,
+                "delegate": person_ref(entry.delegate),
+                "note": entry.note,
+                "override_reason": entry.override_reason,
+                "policy_decision": entry.policy_decision,
+                "policy_version": entry.policy_version,
+                "created_at": entry.created_at,
+                "hash": entry.hash,
+            }
+            for entry in signoffs
+        ],
+        deployments=[
+            {
+                "environment": d.environment,
+                "status": d.status,
+                "started_at": d.started_at,
+                "finished_at": d.finished_at,
+                "deployed_by": d.deployed_by.name if d.deployed_by else d.deployed_by_login,
+                "url": d.url,
+            }
+            for d in deployments
+        ],
+        gate_decisions=[gate_decision_out(decision) for decision in gate_decisions_for(change=change)],
+    )
+    return out
+
+
+@router.get(
+    "/changes/{change_id}",
+    response={200: ChangeDetailOut, **READ_ERRORS},
+    summary="One change with provenance, evidence, rollback plan, blast radius, risk, policy and sign-offs",
+)
+def change_detail(request: HttpRequest, change_id: int):
+    require_scope(request, ApiToken.Scope.READ)
+    try:
+        change = change_for_page(pk=change_id)
+    except Change.DoesNotExist:
+        raise ApiError(404, f"no change {change_id}") from None
+    return _detail(request, change)
+
+
+@router.get(
+    "/services/{service}/changes/{sha}",
+    response={200: ChangeDetailOut, **READ_ERRORS},
+    summary="The change of a service at a commit sha (what a pipeline knows)",
+)
+def change_by_sha(request: HttpRequest, service: str, sha: str):
+    require_scope(request, ApiToken.Scope.READ)
+    change_id = (
+        Change.objects.filter(service__slug=service, sha=sha.lower()).values_list("id", flat=True).first()
+    )
+    if change_id is None:
+        raise ApiError(
+            404,
+            f"no change {sha} of service {service!r}",
+            [{"field": "path.sha", "message": "unknown change"}],
+        )
+    return _detail(request, change_for_page(pk=change_id))
