@@ -1,7 +1,6 @@
 """The demo organisation: seeded once for this module (inside a transaction rolled back at the end)."""
 
 import re
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -63,10 +62,8 @@ CAUSE = re.compile(r"^Suspected cause: (?P<slug>[a-z0-9-]+)@(?P<sha>[0-9a-f]{7})
 def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         out = StringIO()
-        started = time.monotonic()
         call_command("seed_demo", stdout=out)
-        seconds = time.monotonic() - started
-        yield {"output": out.getvalue(), "seconds": seconds}
+        yield {"output": out.getvalue()}
         transaction.set_rollback(True)
 
 
@@ -85,9 +82,11 @@ def upstream(slugs, hops=3):
     return seen
 
 
-def test_it_loads_fast_and_says_what_it_loaded(seeded):
-    assert seeded["seconds"] < 30
-    assert "Demo organisation loaded" in seeded["output"]
+def test_it_says_what_it_loaded_and_how_to_log_in(seeded):
+    # How long it took is printed, not asserted: DESIGN §16 keeps timings out of unit tests.
+    assert re.search(
+        r"Demo organisation loaded in [0-9.]+s: 17 teams, 124 people, 93 services", seeded["output"]
+    )
     for login in ("admin", "manager", "owner", "commander"):
         assert f"  {login} " in seeded["output"]
 
