@@ -25,6 +25,7 @@ from accountability.api.schemas import (
     ErrorOut,
     EvidenceAttachIn,
     IntakeOut,
+    ProvenanceRecordsIn,
     RollbackRehearsalIn,
 )
 from accountability.audit.services import audit_record
@@ -60,6 +61,7 @@ def _intake(
     event: str,
     target: tuple[str, str],
     idempotency_key: str | None,
+    commits: tuple[str, list[str]] | None = None,
 ) -> Status:
     """Store the request as a delivery, apply it, audit it, and say what happened.
 
@@ -67,6 +69,9 @@ def _intake(
     2. Apply it now through `delivery_process` unless it is already finished; a transient database error
        leaves it pending for the worker (202).
     3. Audit the write with the token's name and the caller's address.
+
+    `target` is the (service, sha) of the change the request is about; `commits`, the (repository, shas) of
+    provenance documents, whose changes the answer lists.
     """
     service, sha = target
     body = request.body
@@ -94,13 +99,25 @@ def _intake(
 
     change = (
         Change.objects.filter(service__slug=service, sha=sha.lower()).select_related("provenance").first()
+        if service
+        else None
     )
+    affected = (
+        list(
+            adapter.changes_with_commits(repository=commits[0], shas=commits[1]).values_list("id", flat=True)
+        )
+        if commits
+        else []
+    )
+    detail = {"service": service, "sha": sha, "delivery_id": delivery.id, "duplicate": not created}
+    if commits:
+        detail.update(repository=commits[0], commits=commits[1][:100], changes=affected)
     audit_record(
         actor=None,
         actor_label=f"api:{token.name}",
         action=f"api.{event}",
         obj=change,
-        detail={"service": service, "sha": sha, "delivery_id": delivery.id, "duplicate": not created},
+        detail=detail,
         ip_address=request.META.get("REMOTE_ADDR"),
     )
     out = IntakeOut(
@@ -109,6 +126,7 @@ def _intake(
         duplicate=not created,
         change_id=change.id if change else None,
         ai_level=getattr(getattr(change, "provenance", None), "level", None) if change else None,
+        changes=affected,
         error=delivery.error,
     )
     if delivery.status == Delivery.Status.FAILED:
@@ -198,6 +216,30 @@ def rollback_rehearsal_attach(
         event=adapter.ROLLBACK_REHEARSED,
         target=(service, sha),
         idempotency_key=idempotency_key,
+    )
+
+
+@router.post(
+    "/provenance",
+    response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
+    summary="Record git-ai notes or Agent Trace records for commits, before or after their change",
+)
+def provenance_record(
+    request: HttpRequest,
+    payload: ProvenanceRecordsIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    token = require_scope(request, ApiToken.Scope.CHANGES_WRITE)
+    shas = [note.commit_sha for note in payload.git_ai_notes] + [
+        str(record["vcs"]["revision"]) for record in payload.agent_traces
+    ]
+    return _intake(
+        request,
+        token=token,
+        event=adapter.PROVENANCE_RECORDED,
+        target=("", ""),
+        idempotency_key=idempotency_key,
+        commits=(payload.repository, shas),
     )
 
 

@@ -150,7 +150,7 @@ class RollbackRehearsalIn(Strict):
 
 
 class ProvenanceRecordsIn(Strict):
-    """Line-level provenance documents for commits, sent as they are written (e.g. by a post-commit hook or CI)
+    """Line-level provenance documents for commits, sent as they are written (by a post-commit hook or CI),
     before or after the change that will contain the commits is registered."""
 
     repository: str = Field(default="", max_length=200, description="owner/name; empty matches any")
@@ -171,8 +171,12 @@ class ProvenanceRecordsIn(Strict):
                 raise ValueError(f"record {index}: {error}") from None
             vcs = record.get("vcs")
             revision = vcs.get("revision") if isinstance(vcs, dict) else None
-            if not (isinstance(vcs, dict) and vcs.get("type") == "git" and isinstance(revision, str)
-                    and re.fullmatch(r"[0-9a-fA-F]{7,64}", revision)):
+            if not (
+                isinstance(vcs, dict)
+                and vcs.get("type") == "git"
+                and isinstance(revision, str)
+                and re.fullmatch(r"[0-9a-fA-F]{7,64}", revision)
+            ):
                 raise ValueError(f"record {index}: vcs must name the git commit (type git, revision sha)")
         return records
 

@@ -80,6 +80,7 @@ def test_it_registers_a_change_with_provenance_evidence_and_rollback_plan(ci_cli
         "duplicate": False,
         "change_id": change.id,
         "ai_level": "assisted",
+        "changes": [],
         "error": "",
     }
     assert (change.pr_number, change.title, change.additions) == (42, "Retry card captures", 44)

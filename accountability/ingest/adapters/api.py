@@ -12,7 +12,13 @@ from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
-from accountability.api.schemas import ChangeIn, EvidenceAttachIn, EvidenceIn, RollbackRehearsalIn
+from accountability.api.schemas import (
+    ChangeIn,
+    EvidenceAttachIn,
+    EvidenceIn,
+    ProvenanceRecordsIn,
+    RollbackRehearsalIn,
+)
 from accountability.catalog.models import Person, Service
 from accountability.changes.models import Change, Commit, Evidence, ProvenanceRecord, RollbackPlan
 from accountability.changes.provenance import provenance_refresh
@@ -27,11 +33,15 @@ TOKEN_HEADER = "X-Intake-Token-Name"  # noqa: S105 - names the token, holds no s
 CHANGE_REGISTERED = "change.registered"
 EVIDENCE_ATTACHED = "evidence.attached"
 ROLLBACK_REHEARSED = "rollback.rehearsed"
+PROVENANCE_RECORDED = "provenance.recorded"
 SCHEMAS = {
     CHANGE_REGISTERED: ChangeIn,
     EVIDENCE_ATTACHED: EvidenceAttachIn,
     ROLLBACK_REHEARSED: RollbackRehearsalIn,
+    PROVENANCE_RECORDED: ProvenanceRecordsIn,
 }
+# Events about one change name it in the headers; the others carry their own keys.
+TARGETED = {EVIDENCE_ATTACHED, ROLLBACK_REHEARSED}
 SOURCE_NAME = "ci-api"
 EVIDENCE_SOURCE = "api"
 
@@ -65,7 +75,7 @@ def parse(*, body: bytes, headers: dict):
     except ValidationError as error:
         problems = "; ".join(f"{e['field']}: {e['message']}" for e in validation_errors(error))
         raise PayloadError(f"invalid {event}: {problems}") from None
-    if event != CHANGE_REGISTERED and not (headers.get(SERVICE_HEADER) and headers.get(SHA_HEADER)):
+    if event in TARGETED and not (headers.get(SERVICE_HEADER) and headers.get(SHA_HEADER)):
         raise PayloadError(f"{event} needs the {SERVICE_HEADER} and {SHA_HEADER} headers")
     return payload
 
@@ -74,6 +84,8 @@ def delivery_apply(*, delivery: Delivery, payload) -> str:
     headers = delivery.headers
     if isinstance(payload, ChangeIn):
         change_register(delivery=delivery, payload=payload)
+    elif isinstance(payload, ProvenanceRecordsIn):
+        provenance_records_store(delivery=delivery, payload=payload)
     else:
         change = _change(service=headers[SERVICE_HEADER], sha=headers[SHA_HEADER])
         if isinstance(payload, EvidenceAttachIn):
@@ -192,6 +204,50 @@ def _provenance_records(*, change: Change, delivery: Delivery, payload: ChangeIn
             external_id=str(record.get("id") or hashlib.sha256(content.encode()).hexdigest())[:200],
             defaults={"change": change, "content": content, "recorded_by": recorded_by},
         )
+
+
+def changes_with_commits(*, shas: list[str], repository: str = ""):
+    """Changes deployed at, or made of, any of `shas` (a commit may arrive before or after its change)."""
+    shas = [sha.lower() for sha in shas]
+    changes = Change.objects.filter(Q(sha__in=shas) | Q(commit_shas__overlap=shas) | Q(commits__sha__in=shas))
+    if repository:
+        changes = changes.filter(Q(repository="") | Q(repository__iexact=repository))
+    return changes.distinct().order_by("id")
+
+
+def provenance_records_store(*, delivery: Delivery, payload: ProvenanceRecordsIn) -> list[Change]:
+    """Store git-ai notes and Agent Trace records by commit, then refresh the changes holding those commits.
+
+    A record whose change is not registered yet waits: `provenance_refresh` finds it by commit sha when the
+    change arrives.
+    """
+    recorded_by = delivery.headers.get(TOKEN_HEADER, "")
+    shas = []
+    for note in payload.git_ai_notes:
+        sha = note.commit_sha.lower()
+        shas.append(sha)
+        ProvenanceRecord.objects.update_or_create(
+            kind=ProvenanceRecord.Kind.GIT_AI_NOTE,
+            repository=payload.repository,
+            commit_sha=sha,
+            external_id=f"refs/notes/ai:{sha}",
+            defaults={"content": note.note, "recorded_by": recorded_by},
+        )
+    for record in payload.agent_traces:
+        content = json.dumps(record, sort_keys=True)
+        sha = str(record["vcs"]["revision"]).lower()
+        shas.append(sha)
+        ProvenanceRecord.objects.update_or_create(
+            kind=ProvenanceRecord.Kind.AGENT_TRACE,
+            repository=payload.repository,
+            commit_sha=sha,
+            external_id=str(record.get("id") or hashlib.sha256(content.encode()).hexdigest())[:200],
+            defaults={"content": content, "recorded_by": recorded_by},
+        )
+    changes = list(changes_with_commits(shas=shas, repository=payload.repository))
+    for change in changes:
+        provenance_refresh(change=change)
+    return changes
 
 
 def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at) -> Evidence:
