@@ -110,9 +110,7 @@ def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
         source=SOURCE,
         external_id=external_id,
         defaults={
-            "title": (text(reference, "summary") or text(reference, "title") or f"Incident {external_id}")[
-                :500
-            ],
+            "title": f"Incident {external_id}",
             "started_at": payload.occurred_at,
             "url": text(reference, "html_url"),
         },
@@ -130,6 +128,8 @@ def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
     )
     if reference is payload.data:
         _apply_incident_state(incident, payload)
+    else:
+        _apply_reference(incident, reference)
     _apply_timeline_times(incident)
     return Delivery.Status.PROCESSED
 
@@ -153,15 +153,34 @@ def _apply_incident_state(incident: Incident, event: PagerDutyEvent) -> None:
     incident.services.set(Service.objects.filter(pagerduty_service_id=service_id) if service_id else [])
 
 
+def _apply_reference(incident: Incident, reference: dict) -> None:
+    """What an event that only references the incident tells, until an event with the incident itself comes.
+
+    References to one incident carry the same summary in practice; taking the smallest when they do not
+    keeps the result independent of the order they arrive in.
+    """
+    if incident.timeline.filter(kind__in=_FULL_KINDS).exists():
+        return
+    summary = text(reference, "summary", limit=500)
+    placeholder = incident.title == f"Incident {incident.external_id}"
+    if summary and (placeholder or summary < incident.title):
+        incident.title = summary
+        incident.save(update_fields=["title"])
+
+
 def _apply_timeline_times(incident: Incident) -> None:
-    """Acknowledged and resolved times from the timeline, whatever order its lines arrived in."""
-    first_ack = incident.timeline.filter(kind="acknowledged").order_by("at").first()
-    last_resolve = incident.timeline.filter(kind="resolved").order_by("at").last()
-    acknowledged_at = first_ack.at if first_ack else None
-    resolved_at = last_resolve.at if last_resolve and incident.status == Incident.Status.RESOLVED else None
-    if (incident.acknowledged_at, incident.resolved_at) != (acknowledged_at, resolved_at):
-        incident.acknowledged_at, incident.resolved_at = acknowledged_at, resolved_at
-        incident.save(update_fields=["acknowledged_at", "resolved_at"])
+    """Times from the timeline, whatever order its lines arrived in: acknowledged, resolved, and the start
+    of an incident known only from references (its own creation time comes with the full incident)."""
+    timeline = incident.timeline.order_by("at")
+    first_ack = timeline.filter(kind="acknowledged").first()
+    last_resolve = timeline.filter(kind="resolved").last()
+    incident.acknowledged_at = first_ack.at if first_ack else None
+    incident.resolved_at = (
+        last_resolve.at if last_resolve and incident.status == Incident.Status.RESOLVED else None
+    )
+    if not timeline.filter(kind__in=_FULL_KINDS).exists():
+        incident.started_at = timeline.first().at
+    incident.save(update_fields=["acknowledged_at", "resolved_at", "started_at"])
 
 
 # Event types whose `data` is the full incident object (PagerDuty Webhooks V3 event types).
