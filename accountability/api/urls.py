@@ -18,10 +18,27 @@ def _without_login(patterns: list) -> list:
     return patterns
 
 
+def _has_nul(request) -> bool:
+    # PostgreSQL text cannot hold NUL; a value carrying one can match nothing and be stored nowhere.
+    if "\x00" in request.path:
+        return True
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+        return True
+    return request.method in ("POST", "PUT", "PATCH") and (
+        b"\x00" in request.body or b"\\u0000" in request.body.lower()
+    )
+
+
 def _json_errors(view):
-    # Ninja answers a wrong method with an empty 405; every 4xx of the API is JSON (api/errors.py).
+    """Every answer of the API is JSON: a NUL character is a 400, and ninja's empty 405 gets a body."""
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if _has_nul(request):
+            return JsonResponse(
+                {"message": "the request contains a NUL character, which no field accepts", "errors": []},
+                status=400,
+            )
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(
             "application/json"

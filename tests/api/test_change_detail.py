@@ -85,7 +85,7 @@ def test_it_reads_a_change_in_a_fixed_number_of_queries(read_client):
         return len(queries)
 
     few = count()
-    for n in range(10):
+    for _ in range(10):
         CommitFactory(change=change)
         DeploymentFactory(change=change)
         EvidenceFactory(change=change, kind="ci_tests", sha=change.sha)
