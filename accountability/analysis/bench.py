@@ -732,6 +732,7 @@ def measure(scale: str) -> list[tuple[str, str, str, bool | None]]:
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)
     scale = os.environ.get("SCALE", "full")
     if scale not in SCALES:
         print(f"SCALE must be one of {', '.join(SCALES)}, not {scale!r}", file=sys.stderr)

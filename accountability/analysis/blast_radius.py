@@ -1,5 +1,6 @@
 """Blast radius (DESIGN §8): what can break if a change to one service is wrong."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accountability.analysis.bulk import upsert_copy
 from accountability.analysis.graph import DependencyGraph, ServiceNode, Walk, graph_get
 from accountability.analysis.models import BlastRadius
 from accountability.catalog.models import OnCallShift, Team
@@ -201,20 +203,34 @@ def blast_radius_store(*, change: Change, result: BlastRadiusResult) -> BlastRad
     return radius
 
 
+STORED_COLUMNS = [
+    "change_id",
+    "score",
+    "unknown",
+    "impacted",
+    "impacted_count",
+    "unknown_count",
+    "teams",
+    "on_call",
+    "graph_version",
+    "computed_at",
+]
+
+
 def blast_radius_store_many(
     *, results: dict[int, BlastRadiusResult], graph: DependencyGraph, now: datetime
 ) -> None:
-    """Stores radii for many changes (change id → result) in one upsert, with teams and on-call
+    """Stores radii for many changes (change id → result) in one COPY upsert, with teams and on-call
     people filled in from two queries for all of them; changes sharing a result share its JSON."""
     team_ids = {team_id for result in results.values() for team_id in result.team_counts}
     teams = {team["id"]: team for team in Team.objects.filter(id__in=team_ids).values("id", "slug", "name")}
     on_call_by_team: dict[int, list[dict]] = {}
     for entry in oncall_now_for_teams(team_ids=team_ids, at=now) if team_ids else []:
         on_call_by_team.setdefault(entry["team_id"], []).append(entry)
-    stored: dict[int, dict] = {}
+    encoded: dict[int, tuple] = {}
     rows = []
     for change_id, result in results.items():
-        if id(result) not in stored:
+        if id(result) not in encoded:
             counts = result.team_counts
             result.teams = sorted(
                 (
@@ -225,14 +241,24 @@ def blast_radius_store_many(
                 key=lambda team: (-team["services"], team["slug"]),
             )
             result.on_call = [entry for t in counts for entry in on_call_by_team.get(t, [])]
-            stored[id(result)] = _stored_fields(result, graph=graph)
-        rows.append(BlastRadius(change_id=change_id, computed_at=now, **stored[id(result)]))
-    BlastRadius.objects.bulk_create(
-        rows,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["change"],
-        update_fields=[*next(iter(stored.values()), {}).keys(), "computed_at"] if stored else ["computed_at"],
+            fields = _stored_fields(result, graph=graph)
+            encoded[id(result)] = (
+                fields["score"],
+                fields["unknown"],
+                json.dumps(fields["impacted"]),
+                fields["impacted_count"],
+                fields["unknown_count"],
+                json.dumps(fields["teams"]),
+                json.dumps(fields["on_call"]),
+                fields["graph_version"],
+            )
+        rows.append((change_id, *encoded[id(result)], now))
+    upsert_copy(
+        table=BlastRadius._meta.db_table,
+        columns=STORED_COLUMNS,
+        rows=rows,
+        conflict=["change_id"],
+        update=STORED_COLUMNS[1:],
     )
 
 

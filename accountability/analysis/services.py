@@ -1,6 +1,6 @@
 """Recomputing and storing the analysis of changes: one change after a write, or all recent ones."""
 
-from dataclasses import dataclass
+import json
 from datetime import datetime
 
 from django.db import transaction
@@ -12,6 +12,7 @@ from accountability.analysis.blast_radius import (
     blast_radius_refresh,
     blast_radius_store_many,
 )
+from accountability.analysis.bulk import upsert_copy
 from accountability.analysis.facts import change_facts, change_facts_load, recent_changes_filter
 from accountability.analysis.gaps import gaps_scan_change
 from accountability.analysis.graph import graph_get
@@ -21,12 +22,6 @@ from accountability.analysis.risk import risk_assessment_store, risk_factors, ri
 from accountability.changes.models import Change, Deployment, Environment
 
 BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class RecomputeSummary:
-    changes: int
-    seconds: float
 
 
 def _environments(change_id: int) -> list[str]:
@@ -94,11 +89,11 @@ def changes_recompute(*, change_ids: list[int], now: datetime | None = None) -> 
             for change_id, facts in facts_by_change.items():
                 factors = risk_factors(facts=facts)
                 risks.append(
-                    RiskAssessment(
-                        change_id=change_id,
-                        score=risk_score(factors=factors),
-                        factors=[factor.as_json() for factor in factors],
-                        computed_at=now,
+                    (
+                        change_id,
+                        risk_score(factors=factors),
+                        json.dumps([factor.as_json() for factor in factors]),
+                        now,
                     )
                 )
                 evaluation = policy_evaluate_facts(
@@ -108,27 +103,37 @@ def changes_recompute(*, change_ids: list[int], now: datetime | None = None) -> 
                     environment=Environment.PRODUCTION,
                 )
                 results.append(
-                    PolicyResult(
-                        change_id=change_id,
-                        environment=Environment.PRODUCTION,
-                        decision=evaluation.decision,
-                        controls=[control.as_json() for control in evaluation.controls],
-                        policy=policy,
-                        policy_version=policy.version,
-                        computed_at=now,
+                    (
+                        change_id,
+                        Environment.PRODUCTION.value,
+                        evaluation.decision,
+                        json.dumps([control.as_json() for control in evaluation.controls]),
+                        policy.pk,
+                        policy.version,
+                        now,
                     )
                 )
-            RiskAssessment.objects.bulk_create(
-                risks,
-                update_conflicts=True,
-                unique_fields=["change"],
-                update_fields=["score", "factors", "computed_at"],
+            upsert_copy(
+                table=RiskAssessment._meta.db_table,
+                columns=["change_id", "score", "factors", "computed_at"],
+                rows=risks,
+                conflict=["change_id"],
+                update=["score", "factors", "computed_at"],
             )
-            PolicyResult.objects.bulk_create(
-                results,
-                update_conflicts=True,
-                unique_fields=["change", "environment"],
-                update_fields=["decision", "controls", "policy", "policy_version", "computed_at"],
+            upsert_copy(
+                table=PolicyResult._meta.db_table,
+                columns=[
+                    "change_id",
+                    "environment",
+                    "decision",
+                    "controls",
+                    "policy_id",
+                    "policy_version",
+                    "computed_at",
+                ],
+                rows=results,
+                conflict=["change_id", "environment"],
+                update=["decision", "controls", "policy_id", "policy_version", "computed_at"],
             )
     return len(change_ids)
 

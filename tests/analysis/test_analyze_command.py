@@ -6,9 +6,16 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accountability.analysis.models import BlastRadius, Gap, PolicyResult, RiskAssessment
-from accountability.analysis.services import change_analyze
+from accountability.analysis.services import change_analyze, changes_recompute
 from accountability.incidents.models import SuspectChange
-from tests.factories import ChangeFactory, DeploymentFactory, IncidentFactory
+from tests.factories import (
+    ChangeFactory,
+    DependencyFactory,
+    DeploymentFactory,
+    IncidentFactory,
+    OnCallShiftFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +52,34 @@ def test_it_runs_everything_from_the_command():
     assert SuspectChange.objects.get(incident=incident).change == change
     with pytest.raises(CommandError, match="There is no change"):
         call_command("analyze", change=change.id + 1000, stdout=out)
+
+
+def test_it_stores_the_same_results_in_bulk_as_one_by_one():
+    db = ServiceFactory(slug="db", tier=1)
+    api = ServiceFactory(slug="api")
+    DependencyFactory(from_service=api, to_service=db)
+    OnCallShiftFactory(team=api.owner_team)
+    first, second = ChangeFactory(service=db), ChangeFactory(service=db, additions=900)
+    for change in (first, second):
+        DeploymentFactory(change=change)
+
+    changes_recompute(change_ids=[first.id, second.id])
+    bulk = {
+        change.id: (
+            BlastRadius.objects.values("score", "impacted", "teams", "on_call").get(change=change),
+            RiskAssessment.objects.values("score", "factors").get(change=change),
+            PolicyResult.objects.values("decision", "controls").get(change=change, environment="production"),
+        )
+        for change in (first, second)
+    }
+    for change in (first, second):
+        change_analyze(change_id=change.id)
+
+    for change in (first, second):
+        assert bulk[change.id] == (
+            BlastRadius.objects.values("score", "impacted", "teams", "on_call").get(change=change),
+            RiskAssessment.objects.values("score", "factors").get(change=change),
+            PolicyResult.objects.values("decision", "controls").get(change=change, environment="production"),
+        )
+    assert [item["slug"] for item in bulk[first.id][0]["impacted"]] == ["db", "api"]
+    assert bulk[second.id][1]["score"] > bulk[first.id][1]["score"]  # the larger diff adds points
