@@ -703,7 +703,7 @@ class HistoryPlanner:
                 planned.signoffs.append(again)
 
 
-def history_write(planned: list[PlannedChange]) -> int:
+def history_write(*, planned: list[PlannedChange]) -> int:
     """Bulk-insert the planned changes, then append their sign-offs in time order; returns how many."""
     Change.objects.bulk_create([p.change for p in planned], batch_size=1000)
     Commit.objects.bulk_create([c for p in planned for c in p.commits], batch_size=2000)

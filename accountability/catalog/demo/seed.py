@@ -63,7 +63,7 @@ def demo_seed(
         incident_causes_plan(incidents=incidents, planner=planner)
         planner.plan_background(count=CHANGE_COUNT - len(planner.planned))
         planner.plan_revokes(count=REVOKED_SIGNOFFS)
-        signoffs = history_write(planner.planned)
+        signoffs = history_write(planned=planner.planned)
         log(f"history: {len(planner.planned)} changes, {signoffs} sign-offs")
 
         written = incidents_write(incidents=incidents, org=org, rng=rng, now=now)

@@ -1,7 +1,7 @@
 """Load a realistic, deterministic demo organisation.
 
 What it contains: 17 teams (three parent teams), 124 people with GitHub logins and PagerDuty ids (nine
-departed), about 95 services of tiers 1 to 4 (websites → APIs → internal services → datastores, shared
+departed), 93 services of tiers 1 to 4 (websites → APIs → internal services → datastores, shared
 datastores, one small cycle pricing-service ⇄ promotions, five services with no dependency data),
 CODEOWNERS rules, weekly primary/secondary rotas for 90 days back and 14 days ahead, 2,000 changes over
 90 days with commits, AI provenance of every level, evidence of every kind, rollback plans, staging and
