@@ -1,5 +1,6 @@
 """The GitHub REST pull job against a local server answering in GitHub's format."""
 
+import base64
 import copy
 import json
 import time
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from accountability.changes.models import Change, Deployment, Evidence
+from accountability.changes.models import Change, Deployment, Evidence, ProvenanceRecord
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import delivery_process
 from accountability.ingest.pull.runner import source_pull
@@ -74,9 +75,13 @@ def serve_pull_request(httpserver, pr: dict):
     httpserver.expect_request(f"{base}/reviews").respond_with_json([review])
 
 
-def serve_repository(httpserver, repository, *, deployments=()):
+def serve_repository(httpserver, repository, *, deployments=(), notes=False):
     httpserver.expect_request(f"/repos/{REPO}").respond_with_json(repository)
     httpserver.expect_request(f"/repos/{REPO}/deployments").respond_with_json(list(deployments))
+    if not notes:
+        httpserver.expect_request(f"/repos/{REPO}/git/ref/notes/ai").respond_with_json(
+            {"message": "Not Found", "documentation_url": "https://docs.github.com/rest/git/refs"}, status=404
+        )
 
 
 def page_query(page: int | None = None) -> dict:
@@ -268,3 +273,51 @@ def test_it_records_a_configuration_error(source):
 
     source.refresh_from_db()
     assert source.last_error == 'config has no "repositories": ["owner/name", ...]'
+
+
+def test_it_reads_git_ai_notes_of_the_pulled_commits(httpserver, source, repository):
+    ServiceFactory(slug="payments", repositories=[REPO])
+    serve_repository(httpserver, repository, notes=True)
+    pr = rest_objects(12, "2026-11-20T10:00:00Z")
+    pr["additions"] = 44
+    httpserver.expect_request(f"/repos/{REPO}/pulls").respond_with_json([pr])
+    serve_pull_request(httpserver, pr)
+    commit_sha = f"{12 + 2000:040x}"
+    note = (
+        Path(__file__).resolve().parent.parent
+        / "fixtures"
+        / "ai-attribution"
+        / "git-ai"
+        / "000841e6.legacy-prompts.messages_url.note.txt"
+    ).read_text()
+    httpserver.expect_request(f"/repos/{REPO}/git/ref/notes/ai").respond_with_json(
+        {"ref": "refs/notes/ai", "object": {"sha": "c" * 40, "type": "commit"}}
+    )
+    httpserver.expect_request(f"/repos/{REPO}/git/commits/{'c' * 40}").respond_with_json(
+        {"sha": "c" * 40, "tree": {"sha": "d" * 40}}
+    )
+    httpserver.expect_request(
+        f"/repos/{REPO}/git/trees/{'d' * 40}", query_string={"recursive": "1"}
+    ).respond_with_json(
+        {
+            "sha": "d" * 40,
+            "tree": [
+                {"path": f"{commit_sha[:2]}/{commit_sha[2:]}", "type": "blob", "sha": "e" * 40},
+                {"path": "ff" * 20, "type": "blob", "sha": "f" * 40},  # a commit of no pulled PR: not read
+            ],
+            "truncated": False,
+        }
+    )
+    httpserver.expect_request(f"/repos/{REPO}/git/blobs/{'e' * 40}").respond_with_json(
+        {"sha": "e" * 40, "encoding": "base64", "content": base64.b64encode(note.encode()).decode()}
+    )
+
+    assert source_pull(source_id=source.id) == 4
+    process_all()
+
+    record = ProvenanceRecord.objects.get()
+    assert (record.kind, record.commit_sha, record.repository) == ("git_ai_note", commit_sha, REPO)
+    change = Change.objects.get(pr_number=12)
+    assert (change.provenance.level, str(change.provenance.ai_share)) == ("assisted", "0.2500")
+    assert change.provenance.confidence == "line_level"
+    assert f"/repos/{REPO}/git/blobs/{'f' * 40}" not in [r.path for r, _ in httpserver.log]

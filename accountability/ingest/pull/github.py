@@ -14,6 +14,7 @@ resumes on that page. Deployments are walked the same way by creation time, re-r
 deployments of the last `deployment_lookback_hours`, which may still change.
 """
 
+import base64
 from datetime import timedelta
 
 from django.utils import timezone
@@ -63,9 +64,78 @@ def pull(*, source: Source) -> int:
     stored = 0
     for full_name in repositories:
         repository = session.json(f"{base}/repos/{full_name}")
-        stored += _pull_requests(source, session, base, repository)
+        notes = GitAiNotes(source, session, f"{base}/repos/{full_name}", full_name)
+        stored += _pull_requests(source, session, base, repository, notes)
         stored += _deployments(source, session, base, repository)
     return stored
+
+
+class GitAiNotes:
+    """git-ai authorship notes of a repository (`refs/notes/ai`), read through the git data API.
+
+    The notes ref is a commit whose tree holds one blob per annotated commit, named by the commit's sha
+    (split as `ab/cdef…` once there are many). The tree is read once per run, and only if the ref exists.
+    A note found for a commit of a pulled PR is stored as a `provenance.recorded` delivery of the `api`-kind
+    source `<source>-git-ai-notes`, which the intake adapter applies like notes sent by CI.
+    """
+
+    def __init__(self, source: Source, session: PullSession, repo_url: str, full_name: str):
+        self.source, self.session, self.repo_url, self.full_name = source, session, repo_url, full_name
+        self.enabled = source.config.get("git_ai_notes", True)
+        self._blobs: dict[str, str] | None = None
+
+    def _tree(self) -> dict[str, str]:
+        if self._blobs is None:
+            self._blobs = {}
+            ref = self.session.get(f"{self.repo_url}/git/ref/notes/ai", allow_404=True)
+            if ref is not None:
+                commit = self.session.json(f"{self.repo_url}/git/commits/{ref.json()['object']['sha']}")
+                tree = self.session.json(
+                    f"{self.repo_url}/git/trees/{commit['tree']['sha']}", params={"recursive": "1"}
+                )
+                self._blobs = {
+                    entry["path"].replace("/", "").lower(): entry["sha"]
+                    for entry in tree.get("tree", [])
+                    if entry.get("type") == "blob"
+                }
+        return self._blobs
+
+    def store_for(self, shas: list[str]) -> int:
+        if not self.enabled:
+            return 0
+        blobs = self._tree()
+        notes = []
+        for sha in dict.fromkeys(sha.lower() for sha in shas if sha):
+            if sha in blobs:
+                blob = self.session.json(f"{self.repo_url}/git/blobs/{blobs[sha]}")
+                try:
+                    text = base64.b64decode(blob.get("content", "")).decode()
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                notes.append({"commit_sha": sha, "note": text, "blob": blobs[sha]})
+        if not notes:
+            return 0
+        from accountability.ingest.adapters import api as intake
+
+        notes_source, _ = Source.objects.get_or_create(
+            name=f"{self.source.name}-git-ai-notes"[:100], defaults={"kind": Source.Kind.API}
+        )
+        stored = 0
+        for note in notes:
+            stored += item_store(
+                source=notes_source,
+                external_id=f"pull:git-ai-note:{self.full_name}:{note['commit_sha']}:{note['blob']}",
+                event_type=intake.PROVENANCE_RECORDED,
+                headers={
+                    intake.EVENT_HEADER: intake.PROVENANCE_RECORDED,
+                    intake.TOKEN_HEADER: self.source.name,
+                },
+                body={
+                    "repository": self.full_name,
+                    "git_ai_notes": [{"commit_sha": note["commit_sha"], "note": note["note"]}],
+                },
+            )
+        return stored
 
 
 def _repo_cursor(source: Source, full_name: str, part: str) -> dict:
@@ -78,7 +148,9 @@ def _save(source: Source, full_name: str, part: str, state: dict) -> None:
     cursor_save(source, cursor)
 
 
-def _pull_requests(source: Source, session: PullSession, base: str, repository: dict) -> int:
+def _pull_requests(
+    source: Source, session: PullSession, base: str, repository: dict, notes: GitAiNotes
+) -> int:
     full_name = repository["full_name"]
     state = _repo_cursor(source, full_name, "pulls")
     since = state.get("since", "")
@@ -99,7 +171,7 @@ def _pull_requests(source: Source, session: PullSession, base: str, repository: 
                 break
             high = max(high, updated)
             if summary.get("merged_at"):
-                stored += _pull_request(source, session, base, repository, summary["number"])
+                stored += _pull_request(source, session, base, repository, summary["number"], notes)
         _save(source, full_name, "pulls", {"since": since, "high": high, "next": None if done else next_url})
         if done:
             break
@@ -107,7 +179,9 @@ def _pull_requests(source: Source, session: PullSession, base: str, repository: 
     return stored
 
 
-def _pull_request(source: Source, session: PullSession, base: str, repository: dict, number: int) -> int:
+def _pull_request(
+    source: Source, session: PullSession, base: str, repository: dict, number: int, notes: GitAiNotes
+) -> int:
     full_name = repository["full_name"]
     pr_url = f"{base}/repos/{full_name}/pulls/{number}"
     pr = session.json(pr_url)
@@ -155,6 +229,8 @@ def _pull_request(source: Source, session: PullSession, base: str, repository: d
                 "repository": repository,
             },
         )
+    commit_shas = [c.get("sha", "") for c in commits if isinstance(c, dict)]
+    stored += notes.store_for([*commit_shas, pr.get("merge_commit_sha") or ""])
     for review in _all(session, f"{pr_url}/reviews"):
         if not isinstance(review, dict) or "id" not in review:
             continue
