@@ -184,13 +184,15 @@ def main() -> int:
 
     # Ctrl-C reaches every process of the terminal's group; we wait for our children to finish
     # their own shutdown, then stop the services in reverse order of starting them.
+    # A shell that starts us in the background leaves SIGINT ignored; restore it so Ctrl-C always works.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with ExitStack() as stack:
         try:
             return run(stack) if args.action == "run" else execute(stack, command)
         except KeyboardInterrupt:
-            log("interrupted")
-            return 130
+            log("interrupted; stopping everything it started")
+            return 0
 
 
 if __name__ == "__main__":
