@@ -8,11 +8,12 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.catalog.demo.seed import demo_seed
 from accountability.catalog.models import (
     Dependency,
     Membership,
@@ -368,6 +369,60 @@ def test_it_lets_the_demo_users_log_in(seeded, client, username, group):
 
     assert response.status_code == 302
     assert client.session.get("_auth_user_id") == str(user.pk)
+
+
+def fingerprint():
+    """Everything a user would see of the organisation, without database ids."""
+    rows = [
+        Service.objects.order_by("slug").values_list(
+            "slug", "tier", "owner_team__slug", "owner_of_record__name"
+        ),
+        Dependency.objects.order_by("from_service__slug", "to_service__slug").values_list(
+            "from_service__slug", "to_service__slug", "kind", "criticality"
+        ),
+        Person.objects.order_by("github_login").values_list("github_login", "name", "departed_at"),
+        OnCallShift.objects.order_by("team__slug", "start", "escalation_level").values_list(
+            "team__slug", "person__github_login", "start", "end"
+        ),
+        Change.objects.order_by("sha").values_list(
+            "service__slug", "sha", "title", "merged_at", "provenance__level"
+        ),
+        Evidence.objects.order_by("change__sha", "at", "kind").values_list(
+            "change__sha", "kind", "result", "at"
+        ),
+        Deployment.objects.order_by("change__sha", "environment", "started_at").values_list(
+            "change__sha", "environment", "status", "finished_at"
+        ),
+        SignOff.objects.order_by("id").values_list(
+            "change__sha", "signer__github_login", "decision", "created_at", "delegate__github_login"
+        ),
+        IncidentEvent.objects.order_by("incident__started_at", "at", "kind").values_list(
+            "incident__external_id", "kind", "summary", "at"
+        ),
+    ]
+    return [list(queryset) for queryset in rows]
+
+
+def demo_reset():
+    with connection.cursor() as cursor:
+        # TRUNCATE refuses while deferred foreign-key checks of this transaction are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "TRUNCATE catalog_pathowner, catalog_team, catalog_person, catalog_service, auth_user CASCADE"
+        )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def test_it_builds_the_same_organisation_from_the_same_seed_and_hour(seeded):
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    demo_reset()
+    demo_seed(seed=2026, now=hour)
+    first = fingerprint()
+    demo_reset()
+    demo_seed(seed=2026, now=hour)
+
+    assert fingerprint() == first
+    assert len(first[4]) == 2000
 
 
 def test_it_changes_nothing_when_run_again(seeded):
