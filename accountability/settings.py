@@ -253,13 +253,18 @@ CELERY_IMPORTS = ["accountability.ingest.pull.tasks"]
 # stay pending before the sweep assumes its task was lost and enqueues it again.
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
 INGEST_SWEEP_AFTER_SECONDS = env_int("INGEST_SWEEP_AFTER_SECONDS", 60)
+# How often beat runs that sweep; `make chaos` shortens both so that it can wait for the drain.
+INGEST_SWEEP_EVERY_SECONDS = env_int("INGEST_SWEEP_EVERY_SECONDS", 60)
 # Where senders reach this installation; `create_source` prints receiver URLs under it.
 INGEST_PUBLIC_URL = os.environ.get("INGEST_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Periodic work. Each entry names a task by its registered name; apps add theirs as they land.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "web.record_heartbeat", "schedule": 30.0},
-    "ingest-sweep-pending": {"task": "ingest.sweep_pending_deliveries", "schedule": 60.0},
+    "ingest-sweep-pending": {
+        "task": "ingest.sweep_pending_deliveries",
+        "schedule": float(INGEST_SWEEP_EVERY_SECONDS),
+    },
     # Pull jobs: every minute, enqueue the sources whose own schedule (Source.pull_every_minutes) is due.
     "ingest-pull-due": {"task": "ingest.pull_due_sources", "schedule": 60.0},
     # Analysis: stale blast radii within a minute of a graph change; full scans less often.
