@@ -58,16 +58,17 @@ def change_analyze(*, change_id: int) -> Change | None:
 def changes_recompute(*, change_ids: list[int], now: datetime | None = None) -> int:
     """Blast radius, risk and production policy result of many changes, stored in bulk.
 
-    1. Compute each distinct (service, schema migration) radius once from the in-memory graph.
+    1. Compute each distinct (service, schema migration) radius of a batch once from the graph.
     2. Store the radii (one upsert per batch), then load facts (which read those radii) in batches.
     3. Compute risk and the production policy evaluation from the facts and upsert both.
     """
     now = now or timezone.now()
     graph = graph_get()
     policy = policy_active()
-    radii: dict[tuple[int, bool], BlastRadiusResult] = {}
     for start in range(0, len(change_ids), BATCH):
         batch = change_ids[start : start + BATCH]
+        # Per batch only: a walk holds arrays the size of the graph, too many to keep for every service.
+        radii: dict[tuple[int, bool], BlastRadiusResult] = {}
         rows = list(
             Change.objects.filter(id__in=batch).values_list("id", "service_id", "touches_schema_migration")
         )
