@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -444,3 +444,15 @@ def test_it_does_nothing_at_all_with_if_empty_on_a_populated_database(seeded):
 
     assert counts() == before
     assert "Teams already exist" in out.getvalue()
+
+
+def test_it_loads_nothing_when_real_data_collides_with_the_demo(seeded):
+    demo_reset()
+    Team.objects.create(name="Payments (imported)", slug="payments", record_source="backstage")
+
+    with pytest.raises(CommandError, match="collides with data already in this database"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert list(Team.objects.values_list("slug", flat=True)) == ["payments"]
+    assert Service.objects.count() == 0
+    assert get_user_model().objects.count() == 0

@@ -47,7 +47,8 @@ Reliability now, commanding the newest open incident).
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from accountability.catalog.demo.seed import demo_seed
@@ -77,7 +78,14 @@ class Command(BaseCommand):
         started = time.monotonic()
         # Rounded down to the hour, so runs within the same hour produce the same organisation.
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
-        counts = demo_seed(seed=seed, now=now, log=lambda line: self.stdout.write(f"  {line}"))
+        try:
+            counts = demo_seed(seed=seed, now=now, log=lambda line: self.stdout.write(f"  {line}"))
+        except IntegrityError as error:
+            # Real data already uses a name the demo needs (a team slug, a handle): load nothing.
+            raise CommandError(
+                "The demo organisation collides with data already in this database, "
+                f"nothing was loaded: {error}"
+            ) from error
         if counts is None:
             self.stdout.write("The demo organisation is already loaded; nothing changed.")
         else:
