@@ -121,7 +121,7 @@ def incidents_plan(*, org: Organisation, rng: random.Random, now: datetime) -> l
 def incident_quiet_windows(*, incidents: list[PlannedIncident], planner: HistoryPlanner) -> None:
     for incident in incidents:
         if incident.cause_service:
-            for slug in incident.search_area:
+            for slug in sorted(incident.search_area):  # sorted: set order varies between processes
                 planner.blocked.setdefault(slug, []).append(
                     (incident.started_at - QUIET_WINDOW, incident.started_at)
                 )
