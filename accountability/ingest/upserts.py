@@ -202,8 +202,8 @@ def change_for_merged_pull_request(
 def change_fold(*, source: Change, into: Change) -> None:
     """Moves everything attached to `source` onto `into`, then deletes `source`.
 
-    Rows that would duplicate one already on `into` (the same commit, the same review) are dropped; one-to-one
-    rows (AI provenance) are dropped too, as the survivor's are recomputed from what it now holds.
+    Rows that would duplicate one on `into` (the same commit, the same review) are dropped, and so is a
+    one-to-one row (a rollback plan) when `into` has its own.
     """
     into.commit_shas = sorted_union(into.commit_shas, source.commit_shas, [source.sha])
     into.labels = sorted_union(into.labels, source.labels)
@@ -220,7 +220,12 @@ def change_fold(*, source: Change, into: Change) -> None:
         model, fk = relation.related_model, relation.field.name
         rows = model._default_manager.filter(**{fk: source})
         if relation.one_to_one:
-            rows.delete()
+            # One per change (rollback plan, AI provenance, analysis results): the survivor keeps its own;
+            # one only the folded row had moves over (provenance and analyses are recomputed anyway).
+            if model._default_manager.filter(**{fk: into}).exists():
+                rows.delete()
+            else:
+                rows.update(**{fk: into})
             continue
         for row_id in rows.values_list("pk", flat=True):
             try:

@@ -177,3 +177,22 @@ def test_it_ends_in_the_same_state_whatever_the_order(source):
 def test_it_ends_in_the_same_state_when_everything_is_delivered_twice(source):
     events = realistic_sequence()
     assert replay(source, events + events[::-1]) == replay(source, events)
+
+
+def test_a_rollback_plan_registered_on_the_pr_head_survives_the_merge(source):
+    from accountability.changes.models import RollbackPlan
+    from tests.factories import ChangeFactory
+
+    service = ServiceFactory._meta.model.objects.get(slug="buildconfig")
+    head = ChangeFactory(
+        service=service, repository="ailisp/gcbapp-buildconfig-example", sha=HEAD_SHA, pr_number=None
+    )
+    RollbackPlan.objects.create(change=head, strategy=RollbackPlan.Strategy.FEATURE_FLAG, steps="turn off x")
+    events = realistic_sequence()
+    for number, (event, payload) in enumerate(events):
+        deliver(
+            source, json.dumps(payload).encode(), headers={"x-github-event": event}, external_id=str(number)
+        )
+    [change] = Change.objects.all()
+    assert change.sha == MERGE_SHA
+    assert change.rollback_plan.steps == "turn off x"
