@@ -199,3 +199,74 @@ def test_it_fails_a_repository_listed_on_two_services_with_their_names(source):
         Delivery.Status.FAILED,
         "repository ailisp/gcbapp-buildconfig-example is listed on several services (a, b); list it on one",
     )
+
+
+def approving_review(user: dict) -> bytes:
+    import json
+
+    from tests.ingest.conftest import fixture_json
+
+    payload = fixture_json("github/pull_request_review/00-submitted.json")
+    payload["review"].update(state="approved", user=user)
+    return json.dumps(payload).encode()
+
+
+def test_it_records_an_approval_as_human_review_evidence(source, hello_world):
+    reviewer = PersonFactory(github_login="octocat")
+    body = approving_review({"login": "octocat", "type": "User"})
+    delivery = deliver_github(source, "review", event="pull_request_review", body=body)
+    assert delivery.status == Delivery.Status.PROCESSED
+    evidence = Evidence.objects.get()
+    assert (evidence.kind, evidence.result, evidence.detail) == ("human_review", "passed", "")
+    assert (evidence.actor_login, evidence.recorded_by) == ("octocat", reviewer)
+    assert evidence.sha == "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+    assert evidence.url == "https://github.com/Codertocat/Hello-World/pull/2#pullrequestreview-237895671"
+    assert evidence.change.pr_number == 2
+
+
+@pytest.mark.parametrize(
+    ("user", "why"),
+    [
+        ({"login": "Codertocat", "type": "User"}, "Codertocat is the author of the pull request"),
+        (
+            {"login": "renovate[bot]", "type": "Bot"},
+            "renovate[bot] is a bot or AI agent account, not a human reviewer",
+        ),
+        (
+            {"login": "copilot-swe-agent[bot]", "type": "Bot"},
+            "copilot-swe-agent[bot] is a bot or AI agent account, not a human reviewer",
+        ),
+    ],
+)
+def test_it_keeps_an_approval_that_does_not_count_with_the_reason(source, hello_world, user, why):
+    deliver_github(source, "review", event="pull_request_review", body=approving_review(user))
+    evidence = Evidence.objects.get()
+    assert (evidence.result, evidence.detail) == ("warned", why)
+
+
+def test_a_push_of_commits_with_ai_trailers_gives_the_change_its_ai_provenance(source, buildconfig):
+    import json
+
+    from tests.ingest.conftest import fixture_bytes, fixture_json
+
+    payload = fixture_json("github/push/real-push-to-master.ailisp-reallyfastci.json")
+    message = fixture_bytes("commits/02-git-ai-131df6d9-coauthored-claude-opus.txt").decode()
+    payload["commits"][0]["message"] = message
+    deliver_github(source, "push", event="push", body=json.dumps(payload).encode())
+    change = Change.objects.get()
+    assert change.provenance.level == "assisted"
+    assert "Claude" in change.provenance.tools
+    assert change.provenance.sources == ["trailer"]
+
+
+def test_a_push_of_a_dependabot_co_authored_commit_leaves_provenance_unknown(source, buildconfig):
+    import json
+
+    from tests.ingest.conftest import fixture_bytes, fixture_json
+
+    payload = fixture_json("github/push/real-push-to-master.ailisp-reallyfastci.json")
+    payload["commits"][0]["message"] = fixture_bytes(
+        "commits/12-NEGATIVE-saleor-8f7b1530-coauthored-dependabot-only.txt"
+    ).decode()
+    deliver_github(source, "push", event="push", body=json.dumps(payload).encode())
+    assert Change.objects.get().provenance.level == "unknown"
