@@ -38,6 +38,12 @@ SCALE ?= full
 bench: venv
 	$(DEVSTACK) exec -- env SCALE=$(SCALE) $(BIN)/python -m accountability.analysis.bench
 
+# Signed deliveries while workers are SIGKILLed, Redis restarts empty and PostgreSQL stops -m immediate,
+# all on servers of its own; exits 1 if a delivery answered 2xx is lost or applied twice. CHAOS=short for CI.
+CHAOS ?= full
+chaos: venv
+	CHAOS=$(CHAOS) $(BIN)/python -m accountability.ingest.chaos
+
 # Browser tests drive the system Chromium (Playwright cannot download its own here).
 chromium:
 	@test -x /usr/bin/chromium || scripts/install-chromium
