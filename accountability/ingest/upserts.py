@@ -245,9 +245,3 @@ def change_link_people(change: Change) -> None:
     if change.merged_by_id != (merged_by.id if merged_by else None):
         change.merged_by = merged_by
         change.save(update_fields=["merged_by", "updated_at"])
-
-
-def refresh_provenance(change: Change) -> None:
-    from accountability.changes.provenance import provenance_refresh
-
-    provenance_refresh(change=change)

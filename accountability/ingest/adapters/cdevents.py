@@ -33,6 +33,7 @@ from urllib.parse import unquote
 
 from accountability.catalog.models import Service
 from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan
+from accountability.changes.provenance import provenance_refresh
 from accountability.incidents.models import Incident, IncidentEvent
 from accountability.ingest.adapters.payload import get, hmac_sha256_hex, json_object, require_secret, text
 from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
@@ -41,7 +42,6 @@ from accountability.ingest.upserts import (
     change_by_sha,
     environment_name,
     lock,
-    refresh_provenance,
     service_by_name,
     service_for_repository,
     timestamp,
@@ -294,7 +294,7 @@ def change_merged(event: CDEvent) -> str:
     if change.merged_at is None:
         change.merged_at = event.timestamp
         change.save(update_fields=["merged_at", "updated_at"])
-    refresh_provenance(change)
+    provenance_refresh(change=change)
     return Delivery.Status.PROCESSED
 
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 from django.utils import timezone
 
 from accountability.changes.models import Commit, Deployment, Evidence
-from accountability.changes.provenance import agent_account_tool
+from accountability.changes.provenance import agent_account_tool, provenance_refresh
 from accountability.ingest.adapters.payload import (
     body_digest,
     get,
@@ -47,7 +47,6 @@ from accountability.ingest.upserts import (
     environment_name,
     lock,
     person_by_login,
-    refresh_provenance,
     service_for_repository,
     sorted_union,
     timestamp,
@@ -144,7 +143,7 @@ def pull_request(event: GitHubEvent) -> str:
     change.commit_shas = sorted_union(change.commit_shas, [get(pr, "head.sha")])
     change.save()
     change_link_people(change)
-    refresh_provenance(change)
+    provenance_refresh(change=change)
     return Delivery.Status.PROCESSED
 
 
@@ -200,7 +199,7 @@ def push(event: GitHubEvent) -> str:
     change.save()
     if not change.pr_number:
         change_link_people(change)
-    refresh_provenance(change)
+    provenance_refresh(change=change)
     return Delivery.Status.PROCESSED
 
 
