@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from accountability.analysis.models import Gap
 from accountability.api.auth import require_scope
 from accountability.api.decisions import gate_decisions_for
-from accountability.api.errors import ApiError
+from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.intake import router as intake_router
 from accountability.api.models import ApiToken
 from accountability.api.outputs import (
@@ -32,6 +32,7 @@ from accountability.changes.models import AIProvenance, Change, Environment
 from accountability.changes.selectors import (
     ReviewFilters,
     change_for_page,
+    changes_rows,
     evidence_notes,
     review_changes,
 )
@@ -250,6 +251,7 @@ def _item(request: HttpRequest, change: Change, *, deployments: list, approved: 
 )
 def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request, ChangeFilters)
     if filters.risk_min is not None and filters.risk_max is not None and filters.risk_min > filters.risk_max:
         raise ApiError(
             422,
@@ -270,9 +272,15 @@ def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
             risk_max=filters.risk_max,
         )
     )
-    rows, next_cursor = page_by_time(
-        changes, field="merged_at", kind="changes", cursor=filters.cursor, limit=filters.limit
+    page, next_cursor = page_by_time(
+        changes.only("id", "merged_at"),
+        field="merged_at",
+        kind="changes",
+        cursor=filters.cursor,
+        limit=filters.limit,
     )
+    # The review's columns (evidence, sign-off state, policy) are loaded for this page's rows only.
+    rows = changes_rows(ids=[change.id for change in page])
     items = [
         _item(
             request,
@@ -424,6 +432,7 @@ def _detail(request: HttpRequest, change: Change) -> dict:
 )
 def change_detail(request: HttpRequest, change_id: int):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request)
     try:
         change = change_for_page(pk=change_id)
     except Change.DoesNotExist:
@@ -438,6 +447,7 @@ def change_detail(request: HttpRequest, change_id: int):
 )
 def change_by_sha(request: HttpRequest, service: str, sha: str):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request)
     change_id = (
         Change.objects.filter(service__slug=service, sha=sha.lower()).values_list("id", flat=True).first()
     )

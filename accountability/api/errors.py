@@ -1,7 +1,7 @@
 """Every error of /api/v1/ answers JSON {"message": ..., "errors": [{"field": ..., "message": ...}]}."""
 
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 
@@ -9,6 +9,18 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, errors: list[dict] | None = None):
         super().__init__(message)
         self.status, self.message, self.errors = status, message, errors or []
+
+
+def reject_unknown_query(request: HttpRequest, known: type[Schema] | None = None) -> None:
+    """A misspelt filter is an error the caller should see, not a filter silently dropped (a 422)."""
+    fields = set(known.model_fields) if known is not None else set()
+    unknown = sorted(set(request.GET) - fields)
+    if unknown:
+        raise ApiError(
+            422,
+            "the request is not valid",
+            [{"field": f"query.{name}", "message": "not a parameter of this endpoint"} for name in unknown],
+        )
 
 
 def _field(loc: list | tuple) -> str:

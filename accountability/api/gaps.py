@@ -7,6 +7,7 @@ from ninja import Field, Query, Router, Schema
 
 from accountability.analysis.models import Gap
 from accountability.api.auth import require_scope
+from accountability.api.errors import reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
 from accountability.api.schemas import ErrorOut
@@ -53,6 +54,7 @@ class GapPage(Schema):
 )
 def gap_list(request: HttpRequest, filters: Query[GapFilters]):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request, GapFilters)
     gaps = Gap.objects.select_related("service", "team", "person", "accountable_team").filter(
         resolved_at__isnull=filters.open
     )

@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema
 
 from accountability.api.auth import require_scope
 from accountability.api.decisions import gate_decide
+from accountability.api.errors import reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.outputs import ControlOut, controls_out
 from accountability.api.schemas import ErrorOut, Sha, Strict
@@ -56,6 +57,7 @@ class GateOut(Schema):
 )
 def gate(request: HttpRequest, payload: GateIn):
     token = require_scope(request, ApiToken.Scope.GATE)
+    reject_unknown_query(request)
     decision = gate_decide(
         service_slug=payload.service, sha=payload.sha, environment=payload.environment, token=token
     )

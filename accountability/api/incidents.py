@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from accountability.api.auth import require_scope
-from accountability.api.errors import ApiError
+from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.outputs import PersonRef, Reason, ServiceRef, person_ref, service_ref
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
@@ -93,6 +93,7 @@ def _incident(incident: Incident) -> dict:
 @router.get("/incidents", response={200: IncidentPage, **READ_ERRORS}, summary="Incidents, newest first")
 def incident_list(request: HttpRequest, filters: Query[IncidentFilters]):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request, IncidentFilters)
     incidents = Incident.objects.select_related("commander").prefetch_related(
         Prefetch("services", queryset=Service.objects.only("id", "slug", "name", "tier").order_by("slug"))
     )
@@ -117,6 +118,7 @@ def incident_list(request: HttpRequest, filters: Query[IncidentFilters]):
 )
 def incident_detail(request: HttpRequest, incident_id: int):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request)
     try:
         incident = incident_for_page(pk=incident_id)
     except Incident.DoesNotExist:

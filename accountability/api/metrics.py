@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema
 
 from accountability.analysis.models import MetricSnapshot
 from accountability.api.auth import require_scope
-from accountability.api.errors import ApiError
+from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.schemas import ErrorOut
 
@@ -21,7 +21,9 @@ class MetricsQuery(Schema):
     team: str | None = Field(default=None, max_length=100, description="A team's slug")
     service: str | None = Field(default=None, max_length=100, description="A service's slug")
     month: str | None = Field(
-        default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default: the latest period"
+        default=None,
+        pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM; default: the latest period",
     )
 
 
@@ -56,6 +58,7 @@ class MetricsOut(Schema):
 )
 def metrics(request: HttpRequest, query: Query[MetricsQuery]):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request, MetricsQuery)
     if query.team and query.service:
         raise ApiError(
             422,

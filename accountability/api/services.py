@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from accountability.api.auth import require_scope
-from accountability.api.errors import ApiError
+from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.outputs import (
     OnCallOut,
@@ -107,6 +107,7 @@ def _service_item(service: Service) -> dict:
 @router.get("/services", response={200: ServicePage, **READ_ERRORS}, summary="Services, by slug")
 def service_list(request: HttpRequest, filters: Query[ServiceFilters]):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request, ServiceFilters)
     services = Service.objects.select_related("owner_team", "owner_of_record")
     if filters.team:
         services = services.filter(owner_team__slug=filters.team)
@@ -129,6 +130,7 @@ def service_list(request: HttpRequest, filters: Query[ServiceFilters]):
 )
 def service_detail(request: HttpRequest, slug: str):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request)
     try:
         service = service_for_page(slug=slug)
     except Service.DoesNotExist:
@@ -184,6 +186,7 @@ class OwnersQuery(Schema):
 )
 def owners_lookup(request: HttpRequest, query: Query[OwnersQuery]):
     require_scope(request, ApiToken.Scope.READ)
+    reject_unknown_query(request, OwnersQuery)
     rows = list(PathOwner.objects.filter(repository__iexact=query.repository).order_by("line"))
     if not rows:
         raise ApiError(

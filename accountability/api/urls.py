@@ -18,27 +18,29 @@ def _without_login(patterns: list) -> list:
     return patterns
 
 
-def _has_nul(request) -> bool:
-    # PostgreSQL text cannot hold NUL; a value carrying one can match nothing and be stored nowhere.
+def _nul_field(request) -> str | None:
+    """Where the request carries a NUL character: PostgreSQL text cannot hold one, so no field accepts it."""
     if "\x00" in request.path:
-        return True
-    if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
-        return True
-    return request.method in ("POST", "PUT", "PATCH") and (
+        return "path"
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return f"query.{key.replace(chr(0), '')}"
+    if request.method in ("POST", "PUT", "PATCH") and (
         b"\x00" in request.body or b"\\u0000" in request.body.lower()
-    )
+    ):
+        return "body"
+    return None
 
 
 def _json_errors(view):
-    """Every answer of the API is JSON: a NUL character is a 400, and ninja's empty 405 gets a body."""
+    """Every answer of the API is JSON: a NUL character is a 422, and ninja's empty 405 gets a body."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if _has_nul(request):
-            return JsonResponse(
-                {"message": "the request contains a NUL character, which no field accepts", "errors": []},
-                status=400,
-            )
+        field = _nul_field(request)
+        if field is not None:
+            error = {"field": field, "message": "a NUL character is not accepted"}
+            return JsonResponse({"message": "the request is not valid", "errors": [error]}, status=422)
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith(
             "application/json"

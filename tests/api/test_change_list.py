@@ -161,3 +161,10 @@ def test_it_lists_in_a_fixed_number_of_queries(read_client):
         return len(queries)
 
     assert count(1) == count(20)
+
+
+def test_it_refuses_a_misspelt_filter_instead_of_ignoring_it(read_client):
+    response = read_client.get("/api/v1/changes?servce=payments")
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.servce"

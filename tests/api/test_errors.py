@@ -51,8 +51,16 @@ def test_it_answers_a_path_id_beyond_any_integer_with_a_404_not_a_500(all_scopes
     assert set(response.json()) == {"message", "errors"}
 
 
-def test_it_answers_a_nul_character_with_a_4xx_not_a_500(all_scopes_client):
-    response = all_scopes_client.get("/api/v1/services/pay%00ments")
+def test_it_answers_a_nul_character_with_a_422_naming_where_not_a_500(all_scopes_client):
+    in_path = all_scopes_client.get("/api/v1/services/pay%00ments")
+    in_query = all_scopes_client.get("/api/v1/changes?service=pay%00ments")
+    in_body = all_scopes_client.post(
+        "/api/v1/gate", '{"service": "pay\\u0000", "sha": "abcdef1"}', content_type="application/json"
+    )
 
-    assert 400 <= response.status_code < 500
-    assert set(response.json()) == {"message", "errors"}
+    assert [r.status_code for r in (in_path, in_query, in_body)] == [422, 422, 422]
+    assert [r.json()["errors"][0]["field"] for r in (in_path, in_query, in_body)] == [
+        "path",
+        "query.service",
+        "body",
+    ]
