@@ -13,7 +13,7 @@ before either), so the rules here make the end state independent of that order:
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Q
@@ -53,7 +53,8 @@ def timestamp(value: object, *, field: str) -> datetime | None:
         parsed = None
     if parsed is None:
         raise PayloadError(f"{field} is not a timestamp: {value!r}")
-    return parsed
+    # A time without an offset is taken as UTC, as the senders here all write UTC.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def environment_name(name: str, *, production: bool | None = None) -> str:
