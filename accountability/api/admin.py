@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from accountability.api.models import ApiToken
+from accountability.api.models import ApiToken, GateDecision, ProtectionRuleRequest
 from accountability.api.tokens import token_create, token_revoke
 
 
@@ -55,3 +55,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
             token_revoke(token=token, revoked_by=request.user)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} token(s) at {timezone.now():%Y-%m-%d %H:%M} UTC.")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what the gate answered: kept as they were, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GateDecision)
+class GateDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["at", "decision", "service_slug", "sha", "environment", "policy_version", "requested_by"]
+    list_filter = ["decision", "environment"]
+    search_fields = ["service_slug", "sha", "requested_by"]
+    date_hierarchy = "at"
+    list_select_related = ["change"]
+
+
+@admin.register(ProtectionRuleRequest)
+class ProtectionRuleRequestAdmin(ReadOnlyAdmin):
+    list_display = ["requested_at", "repository", "environment_name", "sha", "state", "answers"]
+    list_filter = ["state"]
+    search_fields = ["repository", "sha"]
+    readonly_fields = ["last_decision"]
