@@ -18,11 +18,20 @@ Sha = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="A commit
 Login = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-def _url(value: HttpUrl | None) -> str:
-    return str(value) if value else ""
+def _url_of_at_most(limit: int):
+    """An http(s) URL as text, no longer than the column that stores it."""
+
+    def check(value: HttpUrl | None) -> str:
+        text = str(value) if value else ""
+        if len(text) > limit:
+            raise ValueError(f"URL longer than {limit} characters")
+        return text
+
+    return Annotated[HttpUrl | None, AfterValidator(check), Field(default=None)]
 
 
-Url = Annotated[HttpUrl | None, AfterValidator(_url), Field(default=None, max_length=500)]
+Url = _url_of_at_most(500)
+PullRequestUrl = _url_of_at_most(200)
 
 
 class Strict(Schema):
@@ -118,7 +127,7 @@ class ChangeIn(Strict):
     sha: Sha = Field(description="The commit that gets deployed")
     repository: str = Field(default="", max_length=200, description="owner/name")
     pr_number: int | None = Field(default=None, ge=1)
-    pr_url: Url = None
+    pr_url: PullRequestUrl = None
     title: str = Field(default="", max_length=500)
     authors: list[Login] = Field(default_factory=list, max_length=50, description="GitHub logins")
     merged_by: str = Field(default="", max_length=100)

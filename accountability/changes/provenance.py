@@ -122,8 +122,9 @@ def ranges_count(ranges: Iterable[tuple[int, int]]) -> int:
     return sum(end - start + 1 for start, end in ranges)
 
 
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))
+def _unique(values: Iterable[str], *, limit: int | None = None) -> list[str]:
+    """Distinct non-empty values in first-seen order, each cut to `limit` characters (the column's size)."""
+    return list(dict.fromkeys(v[:limit].strip() for v in values if v and v[:limit].strip()))
 
 
 # --- git-ai authorship notes ------------------------------------------------------------------------------
@@ -389,20 +390,24 @@ def provenance_compute(
         [*(d.source for d in line_level), *(SignalSource.API_ATTESTATION for _ in attestations)]
         + [s.source for s in signals]
     )
+    # Values come from documents written by others: they are cut to the sizes AIProvenance stores.
     tools = _unique(
         [t for d in line_level for t in d.tools]
         + [t for a in attestations for t in a.tools]
-        + [t for s in signals for t in s.tools]
+        + [t for s in signals for t in s.tools],
+        limit=100,
     )
     models = _unique(
         [m for d in line_level for m in d.models]
         + [m for a in attestations for m in a.models]
-        + [m for s in signals for m in s.models]
+        + [m for s in signals for m in s.models],
+        limit=100,
     )
     drivers = _unique(
         [p for d in line_level for p in d.drivers]
         + [p for a in attestations for p in a.drivers]
-        + [p for s in signals for p in s.drivers]
+        + [p for s in signals for p in s.drivers],
+        limit=200,
     )
     ai_lines: dict[str, Ranges] = {}
     share: float | None = None

@@ -208,6 +208,7 @@ def test_it_names_the_field_of_a_validation_error(ci_client, payments):
         ({"sha": "not-a-sha"}, "body.sha"),
         ({"additions": -1}, "body.additions"),
         ({"pr_url": "javascript:alert(1)"}, "body.pr_url"),
+        ({"pr_url": "https://github.com/" + "a" * 200}, "body.pr_url"),
         ({"provenance": {"ai_share": 1.5}}, "body.provenance.ai_share"),
         (
             {"provenance": {"git_ai_notes": [{"commit_sha": "1" * 40, "note": "garbage"}]}},

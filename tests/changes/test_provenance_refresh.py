@@ -262,3 +262,15 @@ def test_it_ignores_records_of_another_repository():
     )
 
     assert provenance_refresh(change=change).level == Level.UNKNOWN
+
+
+def test_it_cuts_overlong_names_from_documents_to_what_it_stores():
+    change = ChangeFactory()
+    CommitFactory(
+        change=change, message=f"Fix\n\nGenerated-by: {'x' * 300}\nAssisted-by: {'y' * 300}:{'z' * 300}\n"
+    )
+
+    provenance = provenance_refresh(change=change)
+
+    assert provenance.tools == ["x" * 100, "y" * 100]
+    assert provenance.ai_models == ["z" * 100]
