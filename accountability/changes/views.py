@@ -13,6 +13,7 @@ from accountability.changes.ledger import SignOffRefused
 from accountability.changes.models import Change, SignOff
 from accountability.changes.selectors import (
     change_for_page,
+    changes_rows,
     evidence_notes,
     gaps_by_team,
     gaps_for_team,
@@ -42,7 +43,8 @@ def _partial(request, template: str, name: str) -> str:
 def review(request):
     form = ReviewFilterForm(request.GET, teams=list(Team.objects.values_list("slug", "name")))
     filters = form.filters()
-    page = Paginator(review_changes(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = review_changes(filters=filters).values_list("pk", flat=True)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -51,6 +53,7 @@ def review(request):
         "form": form,
         "filters": filters,
         "page": page,
+        "rows": changes_rows(ids=list(page.object_list)),
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
     }
