@@ -1,5 +1,7 @@
 """Each scope allows exactly its endpoints: every endpoint asked with a token of each single scope."""
 
+from pathlib import Path
+
 import pytest
 
 from accountability.api.models import ApiToken
@@ -13,6 +15,11 @@ pytestmark = pytest.mark.django_db
 SHA = "ab" * 20
 EVIDENCE = {"evidence": [{"kind": "ci_tests", "result": "passed", "url": "https://ci.example/1"}]}
 REHEARSAL = {"result": "passed", "by": "alice"}
+NOTE = (
+    Path(__file__).parent.parent
+    / "fixtures/ai-attribution/git-ai/000841e6.legacy-prompts.messages_url.note.txt"
+)
+PROVENANCE = {"repository": "acme/payments", "git_ai_notes": [{"commit_sha": SHA, "note": NOTE.read_text()}]}
 
 # (method, path, body, the one scope that allows it; None: any valid token)
 ENDPOINTS = [
@@ -30,6 +37,7 @@ ENDPOINTS = [
     ("post", f"/api/v1/changes/payments/{SHA}/evidence", EVIDENCE, "evidence:write"),
     ("post", f"/api/v1/changes/payments/{SHA}/rollback-rehearsals", REHEARSAL, "evidence:write"),
     ("post", "/api/v1/gate", {"service": "payments", "sha": SHA}, "gate"),
+    ("post", "/api/v1/provenance", PROVENANCE, "changes:write"),
     ("get", "/api/v1/deliveries/{delivery}", None, None),
 ]
 WRITE_SCOPES = {"changes:write", "evidence:write", "gate"}
