@@ -45,3 +45,25 @@ def upsert_copy(
         )
         cursor.execute(f"DROP TABLE {staging}")
     return count
+
+
+def update_copy(*, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Updates existing rows by id: `columns[0]` must be "id", the rest are set from each row."""
+    staging = f"staging_{table}"
+    with transaction.atomic(), connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {_quoted(columns)} FROM {table} WITH NO DATA"
+        )
+        count = 0
+        with cursor.copy(f"COPY {staging} ({_quoted(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        assignments = ", ".join(f'"{name}" = {staging}."{name}"' for name in columns[1:])
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM {staging} WHERE {table}.id = {staging}.id"  # noqa: S608
+        )
+        cursor.execute(f"DROP TABLE {staging}")
+    return count

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from accountability.analysis.models import BlastRadius
 from accountability.catalog.models import Membership, OnCallShift
 from accountability.changes.models import AIProvenance, Change, Deployment, Environment, Evidence, SignOff
 from accountability.incidents.models import Incident
@@ -157,8 +158,8 @@ def _off_hours(at: datetime) -> bool:
 def change_facts_load(*, change_ids: list[int], now: datetime | None = None) -> dict[int, ChangeFacts]:
     """Facts for each change, in a fixed number of queries whatever the number of changes.
 
-    1. Load the changes with service, provenance, plans and blast radius joined, and their evidence,
-       sign-offs, authors and production deployments prefetched.
+    1. Load the changes with service, provenance and plans joined, and their evidence, sign-offs,
+       authors and production deployments prefetched; the blast radius summaries on their own.
     2. Load the memberships of every signer (owning-team check) and their on-call shifts around the
        bake windows (24 h after the first production deploy).
     3. Count each service's incidents of the last 30 days.
@@ -172,7 +173,6 @@ def change_facts_load(*, change_ids: list[int], now: datetime | None = None) -> 
             "service__default_rollback_plan",
             "provenance",
             "rollback_plan",
-            "blast_radius",
         )
         .prefetch_related(
             "evidence",
@@ -209,6 +209,13 @@ def change_facts_load(*, change_ids: list[int], now: datetime | None = None) -> 
         ).values_list("person_id", "start", "end")
         for person_id, start, end in shifts:
             shifts_by_person[person_id].append((start, end))
+    # Only the radius' summary: its impacted list is large JSON that facts never read.
+    radii = {
+        row[0]: row[1:]
+        for row in BlastRadius.objects.filter(change_id__in=change_ids).values_list(
+            "change_id", "score", "unknown", "impacted_count"
+        )
+    }
     service_ids = {change.service_id for change in changes}
     incident_counts = dict(
         Incident.services.through.objects.filter(
@@ -254,7 +261,7 @@ def change_facts_load(*, change_ids: list[int], now: datetime | None = None) -> 
                 for person in people
                 for start, end in shifts_by_person[person]
             )
-        radius = getattr(change, "blast_radius", None)
+        radius = radii.get(change.id)
         facts[change.id] = ChangeFacts(
             change_id=change.id,
             service_id=service.id,
@@ -280,9 +287,9 @@ def change_facts_load(*, change_ids: list[int], now: datetime | None = None) -> 
             signer_on_call_in_bake=on_call,
             production_deployed_at=first_deploy,
             deployed_off_hours=bool(first_deploy and _off_hours(first_deploy)),
-            blast_radius_score=radius.score if radius else None,
-            blast_radius_unknown=radius.unknown if radius else False,
-            blast_radius_count=radius.impacted_count if radius else 0,
+            blast_radius_score=radius[0] if radius else None,
+            blast_radius_unknown=radius[1] if radius else False,
+            blast_radius_count=radius[2] if radius else 0,
             recent_incidents=incident_counts.get(service.id, 0),
             evaluated_at=now,
         )
