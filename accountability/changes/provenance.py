@@ -153,6 +153,8 @@ def git_ai_note_parse(text: str) -> LineAttribution:
         raise ProvenanceParseError("git-ai note metadata is not an object")
     prompts = metadata.get("prompts") or {}
     sessions = metadata.get("sessions") or {}
+    if not isinstance(prompts, dict) or not isinstance(sessions, dict):
+        raise ProvenanceParseError("git-ai note metadata: prompts and sessions must be objects")
 
     result = LineAttribution(source=SignalSource.GIT_AI_NOTE)
     used_agents: dict[str, dict] = {}
@@ -211,11 +213,17 @@ def agent_trace_parse(record: Mapping) -> LineAttribution:
     for file in record["files"]:
         if not isinstance(file, Mapping) or not isinstance(file.get("path"), str):
             raise ProvenanceParseError("Agent Trace file without a path")
-        for conversation in file.get("conversations") or []:
+        conversations = file.get("conversations") or []
+        if not isinstance(conversations, list):
+            raise ProvenanceParseError(f"Agent Trace file {file['path']}: conversations is not a list")
+        for conversation in conversations:
             if not isinstance(conversation, Mapping):
                 continue
             default = conversation.get("contributor") or {}
-            for line_range in conversation.get("ranges") or []:
+            ranges = conversation.get("ranges") or []
+            if not isinstance(ranges, list):
+                raise ProvenanceParseError(f"Agent Trace file {file['path']}: ranges is not a list")
+            for line_range in ranges:
                 try:
                     start, end = int(line_range["start_line"]), int(line_range["end_line"])
                 except (KeyError, TypeError, ValueError):
@@ -339,22 +347,41 @@ def label_signals(labels: Iterable[str]) -> list[Signal]:
     ]
 
 
+def _strings(data: Mapping, field: str) -> list[str]:
+    value = data.get(field) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ProvenanceParseError(f"attestation {field} must be a list of strings")
+    return _unique(value)
+
+
 def attestation_parse(data: Mapping) -> Attestation:
-    """Read an attestation stored by the CI API (its already-validated JSON)."""
+    """Read an attestation stored by the CI API (validated when it arrived; checked again, as stored data)."""
     if not isinstance(data, Mapping):
         raise ProvenanceParseError("attestation is not an object")
-    share = data.get("ai_share")
-    ai_lines = {
-        str(path): ranges_union([(int(s), int(e)) for s, e in ranges])
-        for path, ranges in (data.get("ai_lines") or {}).items()
-    }
+    share, level, ai_used = data.get("ai_share"), data.get("level"), data.get("ai_used")
+    if share is not None and (
+        isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1
+    ):
+        raise ProvenanceParseError("attestation ai_share must be a number from 0 to 1")
+    if level is not None and level not in Level.values:
+        raise ProvenanceParseError(f"attestation level must be one of {', '.join(Level.values)}")
+    if ai_used is not None and not isinstance(ai_used, bool):
+        raise ProvenanceParseError("attestation ai_used must be true or false")
+    lines = data.get("ai_lines") or {}
+    try:
+        ai_lines = {
+            str(path): ranges_union([(int(start), int(end)) for start, end in ranges])
+            for path, ranges in lines.items()
+        }
+    except (AttributeError, TypeError, ValueError):
+        raise ProvenanceParseError('attestation ai_lines must be {"path": [[start, end], ...]}') from None
     return Attestation(
-        ai_used=data.get("ai_used"),
-        level=data.get("level"),
+        ai_used=ai_used,
+        level=level,
         ai_share=float(share) if share is not None else None,
-        tools=_unique(data.get("tools") or []),
-        models=_unique(data.get("models") or []),
-        drivers=_unique(data.get("drivers") or []),
+        tools=_strings(data, "tools"),
+        models=_strings(data, "models"),
+        drivers=_strings(data, "drivers"),
         ai_lines=ai_lines,
     )
 
