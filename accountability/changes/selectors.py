@@ -9,6 +9,7 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Quer
 from django.utils import timezone
 
 from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
+from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
 from accountability.changes.ledger import LedgerVerification, ledger_verify
 from accountability.changes.models import Change, Deployment, Environment, Evidence, SignOff
@@ -199,6 +200,11 @@ def change_for_page(*, pk: int) -> Change:
                 queryset=SignOff.objects.select_related("signer", "delegate", "revokes").order_by("id"),
             ),
             Prefetch("gaps", queryset=Gap.objects.filter(resolved_at__isnull=True)),
+            Prefetch(
+                "gate_decisions",
+                queryset=GateDecision.objects.order_by("-at", "-id")[:10],
+                to_attr="recent_gate_decisions",
+            ),
         )
         .get(pk=pk)
     )

@@ -105,17 +105,8 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         "form": form or (SignOffForm(delegates=_delegates(change)) if verdict else None),
         "signing_policy": signoff_policy(change=change) if verdict else None,
         "revoke_form": revoke_form or RevokeForm(),
-        "gate_decisions": _gate_decisions(change),
     }
     return render(request, "changes/detail.html", context, status=status)
-
-
-def _gate_decisions(change: Change) -> list:
-    try:
-        from accountability.api.models import GateDecision
-    except ImportError:
-        return []
-    return list(GateDecision.objects.filter(change=change).order_by("-id")[:10])
 
 
 @require_GET

@@ -149,3 +149,26 @@ def test_it_runs_the_same_number_of_queries_however_much_it_shows(viewer_client,
     many = count_queries(viewer_client, f"/changes/{change.pk}/")
 
     assert many == few
+
+
+def test_it_shows_the_deploy_gate_decisions(viewer_client, change):
+    from accountability.api.models import GateDecision
+
+    GateDecision.objects.create(
+        change=change,
+        service=change.service,
+        service_slug=change.service.slug,
+        sha=change.sha,
+        environment="production",
+        decision="deny",
+        controls=[
+            {"code": "human_review", "passed": False, "sentence": "Nobody but the authors reviewed it."}
+        ],
+        policy_version=1,
+        requested_by="github:acme/payments-api",
+        at=timezone.now(),
+    )
+
+    body = viewer_client.get(f"/changes/{change.pk}/").content.decode()
+
+    assert "github:acme/payments-api" in body and "Nobody but the authors reviewed it." in body
