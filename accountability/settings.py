@@ -200,6 +200,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
+# Login rate limiting (accountability/web/login_throttle.py): failures per username and address per window.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+
 # The demo organisation's login, printed by `make run`.
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "accountability-demo")
 

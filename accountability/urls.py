@@ -2,6 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accountability.web.views import login_throttled
+
+# The admin has its own login form; it is throttled like ours.
+admin.site.login = login_throttled(admin.site.login)
+
 urlpatterns = [
     path("", include("accountability.web.urls")),
     path("", include("accountability.catalog.urls")),
@@ -10,7 +15,11 @@ urlpatterns = [
     path("", include("accountability.analysis.urls")),
     path("webhooks/", include("accountability.ingest.urls")),
     path("api/v1/", include("accountability.api.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        login_throttled(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,6 @@
+from functools import wraps
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -6,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from accountability.web.health import broker_status, database_status
 from accountability.web.heartbeat import heartbeat_last
+from accountability.web.login_throttle import login_failure_record, login_failures_clear, login_is_throttled
 from accountability.web.selectors import home_counts
 
 
@@ -21,3 +25,25 @@ def healthz(request):
     checks = {"database": database_status(), "broker": broker_status()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(checks, status=200 if healthy else 503)
+
+
+def login_throttled(view):
+    """Wraps a login view (ours and the admin's): a POST for a username that failed too often from the
+    client's address gets a 429 page; the outcome of every other POST is counted or clears the count."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        who = {"username": request.POST.get("username", ""), "address": request.META.get("REMOTE_ADDR", "")}
+        if login_is_throttled(**who):
+            minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
+            return render(request, "registration/login_throttled.html", {"minutes": minutes}, status=429)
+        response = view(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            login_failures_clear(**who)
+        else:
+            login_failure_record(**who)
+        return response
+
+    return wrapper
