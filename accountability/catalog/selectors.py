@@ -1,12 +1,12 @@
 """Reads of the catalog for the pages: the who-owns-what search and the service page."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
+from accountability.catalog.importers.codeowners import Rule, rule_for_path
 from accountability.catalog.models import (
     Dependency,
     Membership,
@@ -38,6 +38,8 @@ class SearchResults:
     teams: list[Team] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
     paths: list[PathMatch] = field(default_factory=list)
+    # team id → the people holding that team's pager now, for the services found.
+    on_call: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -59,61 +61,13 @@ def _split_path(query: str) -> tuple[str, str] | None:
     return None
 
 
-def _codeowners_regex(pattern: str) -> re.Pattern:
-    """GitHub's CODEOWNERS pattern (gitignore-style) as a regular expression over a repository path.
-
-    A leading or inner slash anchors the pattern at the root, otherwise it matches at any depth; a
-    trailing slash means "everything under this directory"; `*` stays within one directory and `**`
-    crosses them; a pattern naming a directory also owns the files below it, except after a final `*`.
-    """
-    directory = pattern.endswith("/")
-    body = pattern.strip("/")
-    anchored = pattern.startswith("/") or "/" in body
-    regex, i = "", 0
-    while i < len(body):
-        if body.startswith("**/", i):
-            regex, i = regex + "(?:.*/)?", i + 3
-        elif body.startswith("**", i):
-            regex, i = regex + ".*", i + 2
-        elif body[i] == "*":
-            regex, i = regex + "[^/]*", i + 1
-        elif body[i] == "?":
-            regex, i = regex + "[^/]", i + 1
-        else:
-            regex, i = regex + re.escape(body[i]), i + 1
-    prefix = "" if anchored else "(?:.*/)?"
-    suffix = "/.*" if directory else ("" if body.endswith("*") else "(?:/.*)?")
-    return re.compile(f"^{prefix}{regex}{suffix}$")
-
-
-def _codeowners_match(pattern: str, path: str) -> bool:
-    return bool(_codeowners_regex(pattern).match(path.lstrip("/")))
-
-
 def path_owners(*, repository: str, path: str) -> tuple[str, list[str]] | None:
-    """The CODEOWNERS rule that owns `path` in `repository`: the last matching line wins, as on GitHub."""
-    try:
-        from accountability.catalog.importers.codeowners import path_owners_for
-    except ImportError:
-        path_owners_for = None
-    rules = list(PathOwner.objects.filter(repository__iexact=repository).order_by("line"))
-    if not rules:
-        return None
-    if path_owners_for is not None:
-        owners = path_owners_for(repository=rules[0].repository, path=path)
-        pattern = next(
-            (
-                rule.pattern
-                for rule in reversed(rules)
-                if rule.owners == owners and _codeowners_match(rule.pattern, path)
-            ),
-            "",
-        )
-        return pattern, owners
-    for rule in reversed(rules):
-        if _codeowners_match(rule.pattern, path):
-            return rule.pattern, rule.owners
-    return None
+    """The CODEOWNERS rule that owns `path` in `repository` (GitHub's rules: the last match wins),
+    as (pattern, owners); None when the repository has no rules or none matches."""
+    rows = PathOwner.objects.filter(repository__iexact=repository).order_by("line")
+    rules = [Rule(line=row.line, pattern=row.pattern, owners=tuple(row.owners)) for row in rows]
+    rule = rule_for_path(rules, path.lstrip("/"))
+    return (rule.pattern, list(rule.owners)) if rule is not None else None
 
 
 def _teams_for_owners(owners: list[str]) -> list[Team]:
@@ -189,7 +143,29 @@ def catalog_search(*, query: str) -> SearchResults:
             ),
         )[:SEARCH_LIMIT]
     )
+    team_ids = {service.owner_team_id for service in results.services if service.owner_team_id}
+    results.on_call = on_call_now_by_team(team_ids=team_ids)
+    for service in results.services:
+        service.on_call_now = results.on_call.get(service.owner_team_id, [])
     return results
+
+
+def on_call_now_by_team(*, team_ids: set[int]) -> dict[int, list[str]]:
+    """Who is on call now for each team, lowest escalation level first (one query)."""
+    if not team_ids:
+        return {}
+    now = timezone.now()
+    on_call: dict[int, list[str]] = {}
+    shifts = (
+        OnCallShift.objects.filter(team_id__in=team_ids, start__lte=now, end__gt=now)
+        .order_by("escalation_level", "start")
+        .values_list("team_id", "person__name")
+    )
+    for team_id, name in shifts:
+        names = on_call.setdefault(team_id, [])
+        if name not in names:
+            names.append(name)
+    return on_call
 
 
 @dataclass

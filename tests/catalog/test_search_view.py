@@ -95,3 +95,14 @@ def test_it_answers_in_a_fixed_number_of_queries(commander_client):
     with CaptureQueriesContext(connection) as many:
         search(commander_client, "ledger")
     assert len(many) == len(few)
+
+
+def test_it_shows_who_is_on_call_now_for_each_service_found(commander_client, payments):
+    from tests.factories import OnCallShiftFactory
+
+    OnCallShiftFactory(team=payments.owner_team, person=PersonFactory(name="Paula Pager"))
+
+    body = search(commander_client, "payments-api")
+
+    assert "Paula Pager" in body
+    assert "nobody" not in body
