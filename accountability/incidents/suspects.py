@@ -1,5 +1,6 @@
 """Suspect changes for an incident (DESIGN §12): which change most likely caused it, and why."""
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accountability.analysis.bulk import update_copy
 from accountability.analysis.graph import DependencyGraph, graph_get
 from accountability.analysis.schedule import analysis_schedule_metrics
 from accountability.audit.services import audit_record
@@ -25,6 +27,8 @@ RISK_POINTS = 10.0
 ROLLED_BACK_DURING_POINTS = 15.0
 ROLLED_BACK_BEFORE_PENALTY = 20.0
 ACTIVE_STATUSES = (Deployment.Status.QUEUED, Deployment.Status.IN_PROGRESS)
+# A deployment still running at the incident's start counts if it finished within this time after it.
+RUNNING_AT_START_LIMIT = timedelta(days=7)
 # "Suspected cause: payments-api@1a2b3c4" in a responder's note names a change.
 MENTION = re.compile(r"([a-z0-9][a-z0-9-]*)@([0-9a-f]{7,40})", re.IGNORECASE)
 
@@ -143,22 +147,28 @@ def suspects_rank(*, suspects: list[Suspect]) -> list[Suspect]:
 def suspect_candidates(*, incident: Incident, graph: DependencyGraph) -> list[Candidate]:
     """Deployments that could have caused the incident: to its environment, on an affected service
     or one it depends on (up to ANALYSIS_SUSPECT_MAX_HOPS), finished in the window before the start,
-    still running at the start, or still running now. The strongest deployment per change counts."""
+    running at the start (and finished within a week of it), or still running now."""
     affected = list(incident.services.values_list("id", flat=True))
     hops_by_service = graph.dependencies_within(service_ids=affected, hops=settings.ANALYSIS_SUSPECT_MAX_HOPS)
     if not hops_by_service:
         return []
     start = incident.started_at
     window = timedelta(hours=settings.ANALYSIS_SUSPECT_WINDOW_HOURS)
+    # Every branch is a range on (environment, finished_at), which is indexed: the time window is
+    # narrow while the services within 3 hops can be a thousand, so time drives and the service
+    # filter is applied to the few hundred rows it returns.
+    in_window = Deployment.objects.filter(environment=incident.environment).filter(
+        Q(finished_at__gte=start - window, finished_at__lte=start)
+        | Q(finished_at__gt=start, finished_at__lte=start + RUNNING_AT_START_LIMIT, started_at__lte=start)
+        | Q(finished_at__isnull=True, status__in=ACTIVE_STATUSES)
+    )
+    ids = [
+        deployment_id
+        for deployment_id, service_id in in_window.order_by().values_list("id", "change__service_id")
+        if service_id in hops_by_service
+    ]
     deployments = (
-        Deployment.objects.filter(environment=incident.environment, change__service_id__in=hops_by_service)
-        .filter(
-            Q(finished_at__gte=start - window, finished_at__lte=start)
-            | Q(started_at__lte=start, finished_at__gt=start)
-            | Q(status__in=ACTIVE_STATUSES)
-        )
-        .select_related("change__service", "change__risk")
-        .order_by("id")
+        Deployment.objects.filter(id__in=ids).select_related("change__service", "change__risk").order_by("id")
     )
     candidates = []
     for deployment in deployments:
@@ -219,11 +229,12 @@ def suspects_refresh(*, incident: Incident) -> list[SuspectChange]:
     existing = {
         row.change_id: row for row in SuspectChange.objects.select_for_update().filter(incident=incident)
     }
-    keep = []
+    keep, created = [], []
     for rank, suspect in enumerate(ranked, start=1):
-        row = existing.pop(suspect.change_id, None) or SuspectChange(
-            incident=incident, change_id=suspect.change_id
-        )
+        row = existing.pop(suspect.change_id, None)
+        if row is None:
+            row = SuspectChange(incident=incident, change_id=suspect.change_id)
+            created.append(row)
         row.score, row.rank, row.reasons, row.computed_at = suspect.score, rank, suspect.reasons, now
         keep.append(row)
     stale_without_verdict = [row.id for row in existing.values() if row.verdict == SuspectChange.Verdict.NONE]
@@ -233,8 +244,15 @@ def suspects_refresh(*, incident: Incident) -> list[SuspectChange]:
     ):
         row.rank, row.computed_at = len(keep) + offset + 1, now
         keep.append(row)
-    for row in keep:
-        row.save()
+    updated = [row for row in keep if row.pk is not None]
+    # Ranks are rewritten wholesale, so a row may briefly share a rank with another: no constraint
+    # on rank, only on (incident, change).
+    update_copy(
+        table=SuspectChange._meta.db_table,
+        columns=["id", "score", "rank", "reasons", "computed_at"],
+        rows=((row.id, row.score, row.rank, json.dumps(row.reasons), row.computed_at) for row in updated),
+    )
+    SuspectChange.objects.bulk_create(created, batch_size=500)
     return keep
 
 
