@@ -1,7 +1,7 @@
 """Reads of changes for the pages: the risk review table, the sign-off queue and the change page."""
 
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
@@ -269,22 +269,30 @@ def gaps_for_team(*, team_slug: str, code: str = "", limit: int = 200) -> QueryS
     return gaps.order_by(severity_order, "code", "-first_seen")[:limit]
 
 
-def metric_rows(*, team_slug: str = "") -> tuple[list[MetricSnapshot], MetricSnapshot | None]:
-    """The latest period's delivery metrics of the organisation (or one team), one row per AI level."""
-    snapshots = MetricSnapshot.objects.filter(
-        scope=MetricSnapshot.Scope.TEAM if team_slug else MetricSnapshot.Scope.ORGANISATION
+def metric_periods(*, team_slug: str = "") -> list[tuple[datetime, datetime]]:
+    """The periods metrics were computed for, newest first."""
+    return list(
+        _metric_snapshots(team_slug=team_slug)
+        .order_by("-period_end", "-period_start")
+        .values_list("period_start", "period_end")
+        .distinct()[:24]
     )
+
+
+def _metric_snapshots(*, team_slug: str) -> QuerySet[MetricSnapshot]:
     if team_slug:
-        snapshots = snapshots.filter(team__slug=team_slug)
-    latest = snapshots.order_by("-period_end", "-period_start").first()
-    if latest is None:
-        return [], None
-    rows = list(
-        snapshots.filter(period_start=latest.period_start, period_end=latest.period_end).order_by("ai_level")
-    )
+        return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.TEAM, team__slug=team_slug)
+    return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.ORGANISATION)
+
+
+def metric_rows(*, team_slug: str = "", period: tuple[datetime, datetime] | None) -> list[MetricSnapshot]:
+    """One period's delivery metrics of the organisation (or one team), one row per AI level."""
+    if period is None:
+        return []
+    rows = list(_metric_snapshots(team_slug=team_slug).filter(period_start=period[0], period_end=period[1]))
     order = ["all", "none", "assisted", "majority", "generated", "unknown"]
     rows.sort(key=lambda row: order.index(row.ai_level) if row.ai_level in order else len(order))
-    return rows, latest
+    return rows
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from accountability.changes.selectors import (
     gaps_by_team,
     gaps_for_team,
     ledger_state,
+    metric_periods,
     metric_rows,
     person_for_user,
     review_changes,
@@ -228,7 +229,10 @@ def gap_acknowledge_view(request, pk):
 @require(can_view)
 def metrics(request):
     team = request.GET.get("team", "")[:100]
-    rows, latest = metric_rows(team_slug=team)
+    periods = metric_periods(team_slug=team)
+    chosen = request.GET.get("period", "")
+    period = next((p for p in periods if p[0].date().isoformat() == chosen), periods[0] if periods else None)
+    rows = metric_rows(team_slug=team, period=period)
     chart = failure_rate_chart(
         rows=[
             {
@@ -245,9 +249,11 @@ def metrics(request):
     )
     context = {
         "rows": rows,
-        "latest": latest,
+        "latest": rows[0] if rows else None,
         "chart": chart,
         "team": team,
         "teams": Team.objects.only("slug", "name"),
+        "periods": periods,
+        "period": period,
     }
     return render(request, _partial(request, "changes/metrics.html", "panel"), context)

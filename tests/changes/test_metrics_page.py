@@ -57,3 +57,30 @@ def test_it_says_when_no_metrics_were_computed(manager_client):
     body = manager_client.get("/review/metrics/").content.decode()
 
     assert "Not computed yet" in body
+
+
+def test_it_shows_an_earlier_period_when_asked(manager_client):
+    current = snapshot("all", deployments=50, failures=5, enough=True, rate=0.1, low=0.04, high=0.21)
+    end = current.period_start
+    MetricSnapshot.objects.create(
+        scope="organisation",
+        period_start=end - timedelta(days=30),
+        period_end=end,
+        ai_level="all",
+        deployments=80,
+        deploys_per_week=20,
+        failures=2,
+        failure_rate=0.025,
+        failure_rate_low=0.007,
+        failure_rate_high=0.087,
+        enough_data=True,
+        computed_at=end,
+    )
+
+    latest = manager_client.get("/review/metrics/").content.decode()
+    earlier = manager_client.get(
+        "/review/metrics/", {"period": (end - timedelta(days=30)).date().isoformat()}
+    ).content.decode()
+
+    assert "(5/50)" in latest and "(2/80)" not in latest
+    assert "(2/80)" in earlier and "(5/50)" not in earlier
