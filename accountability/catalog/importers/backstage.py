@@ -98,6 +98,8 @@ def _valid(entity) -> tuple[Ref | None, str]:
     if not isinstance(kind, str) or not isinstance(metadata, dict):
         return None, "an entity without kind or metadata"
     name, namespace = metadata.get("name"), metadata.get("namespace") or "default"
+    if not isinstance(namespace, str) or not NAME.match(namespace):
+        return None, f"{kind} {name!r} with an invalid namespace {namespace!r}"
     if not isinstance(name, str) or not NAME.match(name):
         return None, f"{kind} with an invalid name {name!r}"
     if not isinstance(entity.get("spec", {}), dict):
@@ -144,6 +146,11 @@ def catalog_import(*, entities: list[dict]) -> ImportResult:
 
 def _spec(entity: dict) -> dict:
     return entity.get("spec") or {}
+
+
+def _annotations(entity: dict) -> dict:
+    annotations = entity["metadata"].get("annotations")
+    return annotations if isinstance(annotations, dict) else {}
 
 
 def _profile(entity: dict) -> dict:
@@ -196,8 +203,7 @@ def _people_import(index: dict[Ref, dict], teams: dict[Ref, Team], result: Impor
             continue
         profile = _profile(entity)
         email = str(profile.get("email") or "").strip()
-        annotations = entity["metadata"].get("annotations") or {}
-        login = str(annotations.get("github.com/user-login") or "").strip()
+        login = str(_annotations(entity).get("github.com/user-login") or "").strip()
         name = str(profile.get("displayName") or "").strip() or ref[2]
         person = (
             (Person.objects.filter(email__iexact=email).first() if email else None)
@@ -226,7 +232,8 @@ def _service_kind(ref: Ref, entity: dict) -> str:
 
 
 def _runbook(entity: dict) -> str:
-    for link in entity["metadata"].get("links") or []:
+    links = entity["metadata"].get("links")
+    for link in links if isinstance(links, list) else []:
         if not isinstance(link, dict):
             continue
         label = f"{link.get('title', '')} {link.get('type', '')}".lower()
@@ -244,7 +251,7 @@ def _services_import(
         if ref[0] not in ("component", "resource"):
             continue
         spec = _spec(entity)
-        annotations = entity["metadata"].get("annotations") or {}
+        annotations = _annotations(entity)
         defaults = {
             "name": str(entity["metadata"].get("title") or ref[2])[:200],
             "kind": _service_kind(ref, entity),
