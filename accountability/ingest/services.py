@@ -25,6 +25,15 @@ _INSERT_DELIVERY = f"""
 """  # noqa: S608 - the table name is ours, every value is a parameter
 
 
+def _storable(value: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL; no sender means one.
+    return value.replace("\x00", "")
+
+
+def _clean(headers: dict) -> dict:
+    return {_storable(str(name)): _storable(str(value)) for name, value in headers.items()}
+
+
 def delivery_store(
     *, source: Source, external_id: str, event_type: str, headers: dict, body: bytes
 ) -> tuple[Delivery, bool]:
@@ -35,6 +44,11 @@ def delivery_store(
     """
     from accountability.ingest.tasks import process_delivery
 
+    external_id, event_type, headers = (
+        _storable(external_id)[:200],
+        _storable(event_type)[:200],
+        _clean(headers),
+    )
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
@@ -130,8 +144,8 @@ def delivery_store_rejected(
         [
             Delivery(
                 source=source,
-                external_id=external_id,
-                headers=headers,
+                external_id=_storable(external_id)[:200],
+                headers=_clean(headers),
                 body=body,
                 status=Delivery.Status.FAILED,
                 error=error[:2000],

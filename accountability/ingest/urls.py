@@ -6,6 +6,6 @@ from accountability.ingest.models import Source
 app_name = "ingest"
 
 urlpatterns = [
-    path(f"{kind}/<str:name>/", views.receive, {"kind": kind}, name=f"receive-{kind}")
+    path(f"{kind}/<slug:name>/", views.receive, {"kind": kind}, name=f"receive-{kind}")
     for kind in (Source.Kind.GITHUB, Source.Kind.PAGERDUTY, Source.Kind.CDEVENTS)
 ]

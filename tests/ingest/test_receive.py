@@ -161,3 +161,19 @@ def test_it_answers_503_when_the_database_cannot_store_the_delivery(client, sour
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert not Delivery.objects.exists()
+
+
+def test_it_answers_404_for_a_source_name_that_cannot_be_one(client, source):
+    body = fixture_bytes(PUSH)
+    response = post(
+        client, "/webhooks/github/gh%00main/", body, github_headers(body, event="push", delivery="1")
+    )
+    assert response.status_code == 404
+
+
+def test_it_stores_a_delivery_whose_fields_hold_nul_characters(client, source):
+    """PostgreSQL cannot store NUL in text; a payload carrying one is still stored, without it."""
+    body = b'{"zen": "x", "action": "created\\u0000"}'
+    response = post(client, URL, body, github_headers(body, event="ping", delivery="nul-1"))
+    assert response.status_code == 202
+    assert Delivery.objects.get().event_type == "ping.created"

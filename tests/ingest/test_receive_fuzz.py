@@ -54,7 +54,12 @@ SAMPLES = {
 }
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.text(min_size=60, max_size=600),
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
     ),
@@ -123,7 +128,8 @@ def sources():
                 "HTTP_AUTHORIZATION",
                 "HTTP_X_SIGNATURE_256",
                 "HTTP_CE_SPECVERSION",
-                "CONTENT_LENGTH",
+                # not CONTENT_LENGTH: a length beyond the body trips the test client itself, where a real
+                # server would wait for the missing bytes and time out
             ]
         ),
         header_text,

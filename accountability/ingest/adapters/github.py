@@ -31,10 +31,12 @@ from accountability.changes.models import Commit, Deployment, Evidence
 from accountability.changes.provenance import agent_account_tool, provenance_refresh
 from accountability.ingest.adapters.payload import (
     body_digest,
+    count,
     get,
     hmac_sha256_hex,
     json_object,
     require_secret,
+    sha,
     text,
 )
 from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
@@ -102,7 +104,7 @@ def delivery_apply(*, delivery: Delivery, payload: GitHubEvent) -> str:
 
 
 def _repository(data: dict) -> str:
-    return get(data, "repository.full_name")
+    return get(data, "repository.full_name")[:200]
 
 
 def _is_bot(user: dict) -> bool:
@@ -121,26 +123,30 @@ def pull_request(event: GitHubEvent) -> str:
     repository = _repository(event.data)
     service = service_for_repository(repository)
     lock(f"github:{repository.lower()}")
-    number = get(pr, "number", int)
+    number = count(pr, "number")
     change = change_for_merged_pull_request(
         service=service,
         repository=repository,
         number=number,
-        merge_sha=get(pr, "merge_commit_sha"),
-        head_sha=get(pr, "head.sha"),
+        merge_sha=sha(pr, "merge_commit_sha"),
+        head_sha=sha(pr, "head.sha"),
     )
-    labels = [get(label, "name") for label in get(pr, "labels", list, default=[]) if isinstance(label, dict)]
+    labels = [
+        text(label, "name", limit=100)
+        for label in get(pr, "labels", list, default=[])
+        if isinstance(label, dict)
+    ]
     change.repository = repository
     change.pr_url = text(pr, "html_url")
     change.title = text(pr, "title")
-    change.author_logins = [get(pr, "user.login")]
+    change.author_logins = [get(pr, "user.login")[:100]]
     change.merged_by_login = text(pr, "merged_by.login", limit=100)
     change.merged_at = timestamp(get(pr, "merged_at"), field="pull_request.merged_at")
-    change.files_changed = get(pr, "changed_files", int, default=0)
-    change.additions = get(pr, "additions", int, default=0)
-    change.deletions = get(pr, "deletions", int, default=0)
+    change.files_changed = count(pr, "changed_files", default=0)
+    change.additions = count(pr, "additions", default=0)
+    change.deletions = count(pr, "deletions", default=0)
     change.labels = sorted_union(change.labels, labels)
-    change.commit_shas = sorted_union(change.commit_shas, [get(pr, "head.sha")])
+    change.commit_shas = sorted_union(change.commit_shas, [sha(pr, "head.sha")])
     change.save()
     change_link_people(change)
     provenance_refresh(change=change)
@@ -156,13 +162,13 @@ def push(event: GitHubEvent) -> str:
     if get(data, "deleted", bool, default=False):
         raise DeliveryIgnored("the push deleted the branch")
     commits = [c for c in get(data, "commits", list, default=[]) if isinstance(c, dict)]
-    head_sha = get(data, "after")
+    head_sha = sha(data, "after")
     if not commits:
         raise DeliveryIgnored("the push carries no commits")
     repository = _repository(data)
     service = service_for_repository(repository)
     lock(f"github:{repository.lower()}")
-    head = next((c for c in commits if get(c, "id") == head_sha), commits[-1])
+    head = next((c for c in commits if sha(c, "id") == head_sha), commits[-1])
     message = text(head, "message", limit=100_000)
     # Merge commits are the merger's, not the change's; direct pushes are authored by their commits' authors.
     authors = sorted_union(
@@ -180,10 +186,9 @@ def push(event: GitHubEvent) -> str:
         )
     paths: list[str] = []
     for commit in commits:
-        sha = get(commit, "id")
         Commit.objects.update_or_create(
             change=change,
-            sha=sha,
+            sha=sha(commit, "id"),
             defaults={
                 "message": text(commit, "message", limit=100_000),
                 "author_name": text(commit, "author.name", limit=200),
@@ -194,7 +199,7 @@ def push(event: GitHubEvent) -> str:
         )
         for key in ("added", "modified", "removed"):
             paths.extend(p for p in get(commit, key, list, default=[]) if isinstance(p, str))
-    change.commit_shas = sorted_union(change.commit_shas, [get(c, "id") for c in commits])
+    change.commit_shas = sorted_union(change.commit_shas, [sha(c, "id") for c in commits])
     change.touches_schema_migration = change.touches_schema_migration or touches_migration(paths)
     change.save()
     if not change.pr_number:
@@ -212,21 +217,21 @@ def pull_request_review(event: GitHubEvent) -> str:
     repository = _repository(event.data)
     service = service_for_repository(repository)
     lock(f"github:{repository.lower()}")
-    number = get(pr, "number", int)
+    number = count(pr, "number")
     if get(pr, "merged_at", default=None):
         change = change_for_merged_pull_request(
             service=service,
             repository=repository,
             number=number,
-            merge_sha=get(pr, "merge_commit_sha"),
-            head_sha=get(pr, "head.sha"),
+            merge_sha=sha(pr, "merge_commit_sha"),
+            head_sha=sha(pr, "head.sha"),
         )
     else:
         change = change_by_pull_request(
-            service=service, repository=repository, number=number, head_sha=get(pr, "head.sha")
+            service=service, repository=repository, number=number, head_sha=sha(pr, "head.sha")
         )
     reviewer = get(review, "user", dict)
-    login = get(reviewer, "login")
+    login = get(reviewer, "login")[:100]
     result, detail = Evidence.Result.PASSED, ""
     if _is_bot(reviewer):
         result, detail = Evidence.Result.WARNED, f"{login} is a bot or AI agent account, not a human reviewer"
@@ -267,7 +272,7 @@ def _ci_evidence(event: GitHubEvent, *, run: dict, external_id: str, url: str, n
     if result is None:
         raise DeliveryIgnored(f"{event.name} concluded {conclusion or 'nothing'}, which is no test result")
     repository = _repository(event.data)
-    head_sha = get(run, "head_sha")
+    head_sha = sha(run, "head_sha")
     pull_requests = [p for p in get(run, "pull_requests", list, default=[]) if isinstance(p, dict)]
     default_branch = get(event.data, "repository.default_branch", default="")
     if not pull_requests and text(run, "head_branch") != default_branch:
@@ -280,7 +285,7 @@ def _ci_evidence(event: GitHubEvent, *, run: dict, external_id: str, url: str, n
         change = change_by_pull_request(
             service=service,
             repository=repository,
-            number=get(pull_requests[0], "number", int),
+            number=count(pull_requests[0], "number"),
             head_sha=head_sha,
         )
     else:
@@ -309,7 +314,7 @@ def check_suite(event: GitHubEvent) -> str:
         event,
         run=suite,
         external_id=f"check_suite:{get(suite, 'id', int)}",
-        url=f"{repository_url}/commit/{get(suite, 'head_sha')}/checks" if repository_url else "",
+        url=f"{repository_url}/commit/{sha(suite, 'head_sha')}/checks"[:500] if repository_url else "",
         name=text(suite, "app.name") or "check suite",
     )
 
@@ -344,7 +349,7 @@ def _deployment_upsert(data: dict) -> Deployment:
     repository = _repository(data)
     service = service_for_repository(repository)
     lock(f"github:{repository.lower()}")
-    change = change_by_sha(service=service, repository=repository, sha=get(deployment, "sha"))
+    change = change_by_sha(service=service, repository=repository, sha=sha(deployment, "sha"))
     creator = text(deployment, "creator.login", limit=100)
     production = get(deployment, "production_environment", bool, default=None)
     row, _ = Deployment.objects.update_or_create(

@@ -104,7 +104,7 @@ def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
     if payload.resource_type not in ("incident", "") or not payload.event_type.startswith("incident."):
         raise DeliveryIgnored(f"PagerDuty {payload.event_type} is not an incident event")
     reference = _incident_reference(payload.data)
-    external_id = get(reference, "id")
+    external_id = get(reference, "id")[:200]
     lock(f"pagerduty:{external_id}")
     incident, _ = Incident.objects.get_or_create(
         source=SOURCE,

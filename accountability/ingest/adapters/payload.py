@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from accountability.ingest.errors import PayloadError, SignatureError
@@ -37,6 +38,30 @@ def get(data: Any, path: str, kind: type | tuple[type, ...] = str, *, default: A
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise PayloadError(f"{path} must be {names}, not {type(value).__name__}")
+    if isinstance(value, str):
+        # PostgreSQL text cannot hold NUL; no sender means one.
+        return value.replace("\x00", "")
+    if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value < 2**63:
+        raise PayloadError(f"{path} must be a non-negative 64-bit integer")
+    return value
+
+
+def count(data: Any, path: str, *, default: Any = _MISSING) -> int:
+    """A number stored in an integer column (a PR number, a line count)."""
+    value = get(data, path, int, default=default)
+    if value >= 2**31:
+        raise PayloadError(f"{path} is too large: {value}")
+    return value
+
+
+_SHA = re.compile(r"^[0-9a-f]{7,64}$")
+
+
+def sha(data: Any, path: str) -> str:
+    """A commit sha: 7 to 64 hexadecimal digits."""
+    value = get(data, path).lower()
+    if not _SHA.match(value):
+        raise PayloadError(f"{path} is not a commit sha: {value[:80]!r}")
     return value
 
 
