@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 from werkzeug import Response
 
@@ -29,6 +30,7 @@ from accountability.changes.ledger import signoff_append
 from accountability.ingest.adapters.github import GitHubEvent, deployment_protection_rule
 from accountability.ingest.models import Delivery, Source
 from tests.api.builders import change_awaiting_signoff
+from tests.conftest import wait_until
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -304,3 +306,41 @@ def test_it_stops_watching_a_rejected_deployment_after_the_watch_window(settings
     assert protection_rules_reevaluate() == [fresh.pk]
     old.refresh_from_db()
     assert (old.state, old.error) == ("closed", "no longer watched after 24 h")
+
+
+@pytest.fixture
+def worker_with_github_app(github, settings, monkeypatch):
+    """The fake GitHub's address and the app's key in the environment a real worker process starts with."""
+    monkeypatch.setenv("GITHUB_API_URL", settings.GITHUB_API_URL)
+    monkeypatch.setenv("GITHUB_APP_ID", settings.GITHUB_APP_ID)
+    monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY", settings.GITHUB_APP_PRIVATE_KEY)
+    return github
+
+
+@pytest.mark.integration
+def test_a_real_worker_rejects_then_approves_once_the_owner_signs(
+    worker_with_github_app, celery_worker_process
+):
+    github = worker_with_github_app
+    SourceFactory(kind=Source.Kind.GITHUB, name="github-app", secret=SECRET)
+    change = change_awaiting_signoff()
+    body = payload(github, sha=change.sha)
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+    response = Client().generic(
+        "POST",
+        "/webhooks/github/github-app/",
+        body,
+        content_type="application/json",
+        HTTP_X_GITHUB_EVENT="deployment_protection_rule",
+        HTTP_X_GITHUB_DELIVERY="worker-1",
+        HTTP_X_HUB_SIGNATURE_256=f"sha256={signature}",
+    )
+    assert response.status_code in (200, 202)
+    wait_until(lambda: len(answers(github)) == 1, timeout=60)
+    signoff_append(change=change, signer=change.service.owner_of_record, decision="approve")
+    wait_until(lambda: len(answers(github)) == 2, timeout=60)
+
+    assert [body["state"] for _, body in answers(github)] == ["rejected", "approved"]
+    request = ProtectionRuleRequest.objects.get()
+    assert (request.state, request.answers) == ("approved", 2)
