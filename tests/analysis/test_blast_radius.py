@@ -140,3 +140,14 @@ def test_it_sees_a_new_dependency_without_a_restart():
     depends(api, db)
 
     assert blast_radius_refresh(change=change).impacted_count == 2
+
+
+def test_it_sees_a_renamed_team_without_a_restart():
+    db = ServiceFactory(slug="db")
+    change = ChangeFactory(service=db)
+    assert blast_radius_refresh(change=change).teams[0]["name"] == db.owner_team.name
+
+    db.owner_team.name = "Storage Guild"
+    db.owner_team.save()
+
+    assert blast_radius_refresh(change=change).teams[0]["name"] == "Storage Guild"
