@@ -41,7 +41,7 @@ def protection_rule_receive(event) -> str:
 
     `event` is the adapter's GitHubEvent (name, action, data). A redelivery finds the stored request.
     """
-    from accountability.api.tasks import protection_rule_answer_task
+    from accountability.api.tasks import protection_rule_answer_task  # tasks imports this module
 
     if event.action != "requested":
         raise DeliveryIgnored(f"deployment_protection_rule {event.action or '(no action)'} needs no answer")
@@ -148,7 +148,7 @@ def protection_rules_waiting_for(*, change: Change) -> list[int]:
 
 def protection_rules_schedule_for_change(*, change: Change) -> None:
     """After a sign-off: re-evaluate the GitHub deployments of this change that still wait, on commit."""
-    from accountability.api.tasks import protection_rule_answer_task
+    from accountability.api.tasks import protection_rule_answer_task  # tasks imports this module
 
     for request_id in protection_rules_waiting_for(change=change):
         protection_rule_answer_task.delay_on_commit(request_id)

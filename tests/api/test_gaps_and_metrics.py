@@ -103,3 +103,27 @@ def test_it_refuses_a_team_and_a_service_at_once(read_client):
     assert response.json()["errors"] == [
         {"field": "query.service", "message": "give a team or a service, not both"}
     ]
+
+
+def test_it_lists_gaps_in_a_fixed_number_of_queries(read_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_gaps():
+        team = TeamFactory()
+        gap(code="SERVICE_NO_OWNER", service=ServiceFactory(owner_team=team), accountable_team=team)
+        gap(code="TEAM_NO_ONCALL", team=team, accountable_team=team)
+
+    add_gaps()
+    read_client.get("/api/v1/gaps")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert read_client.get("/api/v1/gaps").status_code == 200
+        return len(queries)
+
+    few = count()
+    for _ in range(10):
+        add_gaps()
+
+    assert count() == few

@@ -344,3 +344,14 @@ def test_a_real_worker_rejects_then_approves_once_the_owner_signs(
     assert [body["state"] for _, body in answers(github)] == ["rejected", "approved"]
     request = ProtectionRuleRequest.objects.get()
     assert (request.state, request.answers) == ("approved", 2)
+
+
+def test_it_re_evaluates_waiting_deployments_on_the_beat(settings):
+    from accountability.celery import app
+
+    app.loader.import_default_modules()
+    entry = settings.CELERY_BEAT_SCHEDULE["api-protection-rules-reevaluate"]
+
+    assert entry["task"] == protection_rules_reevaluate_task.name
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] <= 5 * 60
