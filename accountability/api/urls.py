@@ -1,6 +1,8 @@
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 
@@ -33,11 +35,17 @@ def _nul_field(request) -> str | None:
 
 
 def _json_errors(view):
-    """Every answer of the API is JSON: a NUL character is a 422, and ninja's empty 405 gets a body."""
+    """Every answer of the API is JSON: a NUL character is a 422, a body over Django's limit a 413, and
+    ninja's empty 405 gets a body."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        field = _nul_field(request)
+        try:
+            field = _nul_field(request)
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            message = f"the request body is larger than {limit} bytes"
+            return JsonResponse({"message": message, "errors": []}, status=413)
         if field is not None:
             error = {"field": field, "message": "a NUL character is not accepted"}
             return JsonResponse({"message": "the request is not valid", "errors": [error]}, status=422)

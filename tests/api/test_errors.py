@@ -64,3 +64,14 @@ def test_it_answers_a_nul_character_with_a_422_naming_where_not_a_500(all_scopes
         "query.service",
         "body",
     ]
+
+
+def test_it_answers_an_oversized_body_with_json_413(all_scopes_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = all_scopes_client.post(
+        "/api/v1/gate", '{"service": "' + "a" * 2000 + '"}', content_type="application/json"
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"message": "the request body is larger than 1000 bytes", "errors": []}
