@@ -226,7 +226,7 @@ def agent_trace_parse(record: Mapping) -> LineAttribution:
             for line_range in ranges:
                 try:
                     start, end = int(line_range["start_line"]), int(line_range["end_line"])
-                except (KeyError, TypeError, ValueError):
+                except (KeyError, TypeError, ValueError, OverflowError):  # Overflow: JSON's Infinity
                     raise ProvenanceParseError("Agent Trace range without start_line/end_line") from None
                 if start < 1 or end < start:
                     raise ProvenanceParseError(f"Agent Trace range {start}-{end} is not a line range")
@@ -373,7 +373,7 @@ def attestation_parse(data: Mapping) -> Attestation:
             str(path): ranges_union([(int(start), int(end)) for start, end in ranges])
             for path, ranges in lines.items()
         }
-    except (AttributeError, TypeError, ValueError):
+    except (AttributeError, TypeError, ValueError, OverflowError):  # Overflow: JSON's Infinity
         raise ProvenanceParseError('attestation ai_lines must be {"path": [[start, end], ...]}') from None
     return Attestation(
         ai_used=ai_used,
