@@ -204,7 +204,7 @@ def gaps(request):
         "drilldown": list(gaps_for_team(team_slug=team, code=code)) if team else [],
         "ack_form": AcknowledgeGapForm(),
     }
-    return render(request, _partial(request, "changes/gaps.html", "drilldown"), context)
+    return render(request, _partial(request, "changes/gaps.html", "panel"), context)
 
 
 @require_POST
