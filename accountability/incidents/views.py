@@ -3,6 +3,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.catalog.selectors import on_call_now_by_team
 from accountability.incidents.forms import VerdictForm
 from accountability.incidents.models import Incident, SuspectChange
 from accountability.incidents.selectors import incident_for_page, incidents_recent
@@ -21,8 +22,15 @@ def _render_incident(request, pk, *, form=None, status=200):
         incident = incident_for_page(pk=pk)
     except Incident.DoesNotExist:
         raise Http404("No such incident.") from None
+    services = list(incident.services.all())
+    on_call = on_call_now_by_team(
+        team_ids={service.owner_team_id for service in services if service.owner_team_id}
+    )
+    for service in services:
+        service.on_call_now = on_call.get(service.owner_team_id, [])
     context = {
         "incident": incident,
+        "services": services,
         "can_judge": can_judge_suspect(request.user),
         "verdict_form": form or VerdictForm(),
     }

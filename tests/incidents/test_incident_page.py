@@ -160,3 +160,15 @@ def test_it_lists_open_incidents_first(client):
     body = client.get("/incidents/").content.decode()
 
     assert body.index("Still burning") < body.index("Old and resolved")
+
+
+def test_it_shows_who_is_on_call_now_for_each_affected_service(client, incident):
+    from tests.factories import OnCallShiftFactory
+
+    service = incident.services.get()
+    OnCallShiftFactory(team=service.owner_team, person=PersonFactory(name="Paula Pager"))
+    client.force_login(user_with_role("viewer"))
+
+    body = client.get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert "On call now: <strong>Paula Pager</strong>" in body
