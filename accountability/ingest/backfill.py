@@ -1,0 +1,108 @@
+"""Backfill: historical events from a file, stored as deliveries in bulk (COPY into staging, one upsert).
+
+The file holds one JSON object per line:
+
+    {"source": "github-acme", "id": "<delivery id>", "event": "deployment",
+     "headers": {...}, "body": {...} or "<raw text>", "received_at": "2025-01-31T12:00:00Z"}
+
+`source` names an existing Source; `id` is the delivery's external id (the same one its webhook carries, so
+an event both backfilled and received is stored once); `headers` are those the webhook would carry (lower
+case; GitHub's adapter reads the event name from x-github-event); `event`, `headers`, `received_at` are
+optional.
+Rows are stored pending, exactly as a receiver would have stored them, and applied by the workers: the
+periodic sweep enqueues pending deliveries (INGEST_SWEEP_AFTER_SECONDS), so a backfill drains at the
+workers' pace without one enqueue per row.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import DataError, connection, transaction
+
+from accountability.ingest.models import Delivery, Source
+
+# Each line goes to PostgreSQL as one field, unchanged: CSV with a quote and a delimiter that JSON text
+# never contains unescaped (control characters must be escaped in JSON), so COPY performs no unescaping.
+_COPY = "COPY backfill_lines (line) FROM STDIN WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+
+_STAGE = f"""
+    CREATE TEMP TABLE backfill_events ON COMMIT DROP AS
+    SELECT source.id AS source_id,
+           left(staged.doc->>'id', 200) AS external_id,
+           left(coalesce(staged.doc->>'event', ''), 200) AS event_type,
+           coalesce(staged.doc->'headers', '{{}}'::jsonb) AS headers,
+           convert_to(CASE jsonb_typeof(staged.doc->'body') WHEN 'string' THEN staged.doc->>'body'
+                      ELSE (staged.doc->'body')::text END, 'UTF8') AS body,
+           coalesce((staged.doc->>'received_at')::timestamptz, now()) AS received_at
+    FROM (SELECT line::jsonb AS doc FROM backfill_lines) AS staged
+    JOIN {Source._meta.db_table} AS source
+      ON jsonb_typeof(staged.doc) = 'object' AND source.name = staged.doc->>'source'
+    WHERE coalesce(staged.doc->>'id', '') <> '' AND staged.doc ? 'body'
+"""  # noqa: S608 - the table name is ours
+
+_UPSERT = f"""
+    INSERT INTO {Delivery._meta.db_table}
+        (source_id, external_id, event_type, headers, body, received_at, status, attempts, error)
+    SELECT source_id, external_id, event_type, headers, body, received_at, %s, 0, ''
+    FROM backfill_events
+    ON CONFLICT (source_id, external_id) DO NOTHING
+"""  # noqa: S608 - the table name is ours, the one value a parameter
+
+
+class BackfillError(ValueError):
+    """The file cannot be backfilled; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class BackfillResult:
+    read: int
+    stored: int
+    duplicates: int  # already stored, or twice in the file
+    skipped: int  # not an object, no such source, no id or no body
+
+
+def deliveries_backfill(*, path: Path, chunk_bytes: int = 1 << 20) -> BackfillResult:
+    """Stores every event of the file as a pending delivery, once per (source, id).
+
+    1. COPY the file's lines, unparsed, into a temporary table (streamed in chunks), dropping blank lines.
+    2. Parse them once, in PostgreSQL, into a second temporary table of ready rows; lines that are not an
+       object, name no known source, or lack an id or a body are skipped (counted, reported).
+    3. One INSERT … SELECT … ON CONFLICT DO NOTHING moves the ready rows into the deliveries: an event already
+       stored (backfilled before, or received by webhook) is a duplicate, not an error.
+    All in one transaction: a line that is not JSON (or a bad received_at) refuses the whole file.
+    """
+    if not path.is_file():
+        raise BackfillError(f"{path} is not a file")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE backfill_lines (line text) ON COMMIT DROP")
+            with path.open("rb") as file, cursor.copy(_COPY) as copy:
+                while chunk := file.read(chunk_bytes):
+                    copy.write(chunk)
+            # CSV reads an empty line as NULL.
+            cursor.execute("DELETE FROM backfill_lines WHERE line IS NULL OR btrim(line) = ''")
+            cursor.execute("SELECT count(*) FROM backfill_lines")
+            read = cursor.fetchone()[0]
+            cursor.execute(_STAGE)
+            ready = cursor.rowcount
+            cursor.execute(_UPSERT, [Delivery.Status.PENDING])
+            stored = cursor.rowcount
+            # Dropped at commit anyway; dropped here too for a caller already inside a transaction.
+            cursor.execute("DROP TABLE backfill_lines, backfill_events")
+    except DataError as error:
+        raise BackfillError(f"{path}: {_first_bad_line(path) or str(error).splitlines()[0]}") from None
+    return BackfillResult(read=read, stored=stored, duplicates=ready - stored, skipped=read - ready)
+
+
+def _first_bad_line(path: Path) -> str:
+    """Names the first line that is not JSON (only looked for once the file was refused)."""
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError:
+                return f"line {number} is not JSON"
+    return ""
