@@ -118,6 +118,13 @@ def test_it_fails_events_api_bodies_with_the_reason(source, relative):
     assert not Incident.objects.exists()
 
 
+def test_it_fails_the_verbatim_docs_example_with_comments_as_not_json(source):
+    relative = "pagerduty/developer-docs/events-v2-trigger/trigger-01-trigger.verbatim.jsonc"
+    delivery = deliver_pagerduty(source, fixture_bytes(relative), relative)
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.error.startswith("the body is not valid JSON")
+
+
 def test_it_fails_the_subscription_request_example(source):
     delivery = deliver_pagerduty(
         source, fixture_bytes(f"{WEBHOOKS}/wh-01-create-webhook-subscription-request.json"), "1"

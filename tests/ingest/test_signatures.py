@@ -150,3 +150,30 @@ def test_cdevents_answers_400_to_a_cloudevent_that_is_no_cdevent(client, cdevent
     response = post(client, CD_URL, body, {"HTTP_AUTHORIZATION": f"Bearer {SECRET}"})
     assert response.status_code == 400
     assert response.json()["error"] == "context is missing"
+
+
+@pytest.mark.parametrize(
+    ("capture", "event_type"),
+    [
+        ("github/pull_request/real-closed-merged.ailisp-reallyfastci", "pull_request.closed"),
+        ("github/push/real-push-to-master.ailisp-reallyfastci", "push"),
+    ],
+)
+def test_github_accepts_a_real_capture_with_its_headers(client, capture, event_type):
+    """The body and headers GitHub sent (captured by webhook.site), signed with our secret."""
+    SourceFactory(kind=Source.Kind.GITHUB, name="gh")
+    body = fixture_bytes(f"{capture}.json")
+    lines = fixture_bytes(f"{capture}.headers.txt").decode().splitlines()
+    captured = dict((name.strip(), value.strip()) for name, value in (line.split("\t", 1) for line in lines))
+    headers = {
+        f"HTTP_{name.upper().replace('-', '_')}": value
+        for name, value in captured.items()
+        if name not in ("content-length", "content-type", "host", "connection")
+    }
+    headers["HTTP_X_HUB_SIGNATURE_256"] = f"sha256={sign(body)}"
+    response = post(client, "/webhooks/github/gh/", body, headers)
+    assert response.status_code == 202
+    delivery = Delivery.objects.get()
+    assert delivery.external_id == captured["x-github-delivery"]
+    assert delivery.event_type == event_type
+    assert delivery.headers["user-agent"] == "GitHub-Hookshot/87e258b"
