@@ -2,6 +2,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accountability.catalog.forms import SearchForm
 from accountability.catalog.models import Service
 from accountability.catalog.selectors import (
     catalog_search,
@@ -17,7 +18,7 @@ from accountability.web.permissions import can_view, require
 @require_GET
 @require(can_view)
 def search(request):
-    results = catalog_search(query=request.GET.get("q", "")[:200])
+    results = catalog_search(query=SearchForm(request.GET).query())
     template = "catalog/search.html#results" if request.htmx else "catalog/search.html"
     return render(request, template, {"results": results})
 

@@ -95,3 +95,17 @@ class RevokeForm(forms.Form):
 
 class AcknowledgeGapForm(forms.Form):
     note = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class GapsFilterForm(forms.Form):
+    team = forms.CharField(required=False, max_length=100)
+    code = forms.ChoiceField(required=False, choices=[("", "all codes"), *Gap.Code.choices])
+
+    def value(self, name: str) -> str:
+        # A value that does not validate is dropped, as for the review's filters.
+        return self.cleaned_data.get(name, "") if self.is_valid() else ""
+
+
+class MetricsFilterForm(forms.Form):
+    team = forms.CharField(required=False, max_length=100)
+    period = forms.DateField(required=False)

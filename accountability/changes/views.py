@@ -8,7 +8,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accountability.analysis.gaps import gap_acknowledge
 from accountability.analysis.models import Gap
 from accountability.catalog.models import Person, Team
-from accountability.changes.forms import AcknowledgeGapForm, ReviewFilterForm, RevokeForm, SignOffForm
+from accountability.changes.forms import (
+    AcknowledgeGapForm,
+    GapsFilterForm,
+    MetricsFilterForm,
+    ReviewFilterForm,
+    RevokeForm,
+    SignOffForm,
+)
 from accountability.changes.ledger import SignOffRefused
 from accountability.changes.models import Change, SignOff
 from accountability.changes.selectors import (
@@ -193,9 +200,8 @@ def _redirect_to_change(request, change: Change):
 @require_GET
 @require(can_view)
 def gaps(request):
-    team = request.GET.get("team", "")[:100]
-    code = request.GET.get("code", "")
-    code = code if code in Gap.Code.values else ""
+    form = GapsFilterForm(request.GET)
+    team, code = form.value("team"), form.value("code")
     context = {
         "teams": gaps_by_team(),
         "team": team,
@@ -228,10 +234,12 @@ def gap_acknowledge_view(request, pk):
 @require_GET
 @require(can_view)
 def metrics(request):
-    team = request.GET.get("team", "")[:100]
+    form = MetricsFilterForm(request.GET)
+    valid = form.is_valid()
+    team = form.cleaned_data["team"] if valid else ""
+    chosen = form.cleaned_data["period"] if valid else None
     periods = metric_periods(team_slug=team)
-    chosen = request.GET.get("period", "")
-    period = next((p for p in periods if p[0].date().isoformat() == chosen), periods[0] if periods else None)
+    period = next((p for p in periods if p[0].date() == chosen), periods[0] if periods else None)
     rows = metric_rows(team_slug=team, period=period)
     chart = failure_rate_chart(
         rows=[
