@@ -355,3 +355,12 @@ def test_it_re_evaluates_waiting_deployments_on_the_beat(settings):
     assert entry["task"] == protection_rules_reevaluate_task.name
     assert entry["task"] in app.tasks
     assert entry["schedule"] <= 5 * 60
+
+
+def test_its_answer_task_tolerates_a_request_that_no_longer_exists(httpserver):
+    from accountability.api.tasks import protection_rule_answer_task
+
+    protection_rule_answer_task.run(10**9)
+
+    assert httpserver.log == []
+    assert not GateDecision.objects.exists()
