@@ -15,8 +15,12 @@ def manager_client(client):
     return client
 
 
+# One period for every snapshot of a test, whatever second each is created in.
+END = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def snapshot(level, *, deployments, failures, enough, rate=None, low=None, high=None):
-    end = timezone.now().replace(microsecond=0)
+    end = END
     return MetricSnapshot.objects.create(
         scope="organisation",
         period_start=end - timedelta(days=30),
@@ -84,3 +88,18 @@ def test_it_shows_an_earlier_period_when_asked(manager_client):
 
     assert "(5/50)" in latest and "(2/80)" not in latest
     assert "(2/80)" in earlier and "(5/50)" not in earlier
+
+
+def test_it_runs_the_same_number_of_queries_for_1_or_6_levels(manager_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    snapshot("all", deployments=50, failures=5, enough=True, rate=0.1, low=0.04, high=0.21)
+    with CaptureQueriesContext(connection) as few:
+        manager_client.get("/review/metrics/")
+    for level in ("none", "assisted", "majority", "generated", "unknown"):
+        snapshot(level, deployments=50, failures=5, enough=True, rate=0.1, low=0.04, high=0.21)
+    with CaptureQueriesContext(connection) as many:
+        body = manager_client.get("/review/metrics/").content.decode()
+    assert body.count('class="whisker"') == 18
+    assert len(many) == len(few)
