@@ -1,0 +1,422 @@
+"""The rows of `make bench` measured over HTTP and through the worker, on the bench organisation.
+
+Called by accountability/analysis/bench.py (same database, same table) once the organisation exists:
+
+- webhook receive: signed GitHub deliveries posted to gunicorn at a fixed rate (an open-loop load generator
+  of threads on 127.0.0.1: a request leaves at its scheduled time whether or not earlier ones answered),
+  verified, stored and enqueued; latency percentiles and the rate sustained;
+- pages at 20 concurrent users (each requests back to back, no think time): the risk review, filtered, as a
+  full page and as its htmx partial, the who-owns-what search and the service page; p95 and partial size;
+- enqueue → applied lag at 100 deliveries/s with one worker process;
+- backfill of historical events through `manage.py backfill_deliveries` (COPY into staging, one upsert).
+
+Every load is bounded in count and time. gunicorn and the worker are started here, on a free port and a
+queue of their own, and stopped here; the queue is deleted afterwards.
+"""
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DEPLOYMENT_SAMPLE = BASE_DIR / "tests/fixtures/github/deployment/00-created.json"
+SECRET = "bench-webhook-secret"  # noqa: S105 - a secret of the throwaway bench database
+REPOSITORY = "Codertocat/Hello-World"  # the sample's repository, listed on a bench service of its own
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    receive_rate: int
+    receive_seconds: int
+    lag_rate: int
+    lag_seconds: int
+    page_requests_per_user: int
+    backfill_events: int
+
+
+PLANS = {
+    # §16 asks for 10 minutes at 500/s; 2 minutes (60,000 deliveries) is printed as such.
+    "full": LoadPlan(500, 120, 100, 60, 10, 1_000_000),
+    "small": LoadPlan(200, 10, 100, 10, 3, 50_000),
+}
+USERS = 20
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)  # ms
+    sizes: list[int] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_load(*, port: int, request, count: int, threads: int, rate: float | None = None) -> LoadResult:
+    """Sends `count` requests, `request(i)` → (method, path, body, headers), from `threads` threads with
+    keep-alive connections. With `rate`, request i leaves at start + i / rate (open loop); without, each
+    thread sends its share back to back (closed loop: `threads` concurrent users)."""
+    result = LoadResult()
+    lock = threading.Lock()
+    began = time.perf_counter() + 0.2
+
+    def work(first: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = LoadResult()
+        for number in range(first, count, threads):
+            if rate is not None:
+                time.sleep(max(0.0, began + number / rate - time.perf_counter()))
+            method, path, body, headers = request(number)
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                content = response.read()
+                mine.statuses[response.status] += 1
+                mine.sizes.append(len(content))
+            except (OSError, http.client.HTTPException):
+                mine.statuses["connection error"] += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.latencies.append((time.perf_counter() - started) * 1000)
+        connection.close()
+        with lock:
+            result.latencies.extend(mine.latencies)
+            result.sizes.extend(mine.sizes)
+            result.statuses.update(mine.statuses)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    result.elapsed = time.perf_counter() - began
+    return result
+
+
+def _environment(queue: str) -> dict[str, str]:
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(
+        DJANGO_DEBUG="0",
+        # The key that encrypted the sources' secrets in this process must decrypt them in the servers.
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="WARNING",
+        CELERY_QUEUE=queue,
+    )
+    return env
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], *, workers: int):
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "accountability.wsgi",
+            *("--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
+            "--no-control-socket",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+@contextmanager
+def celery_worker(env: dict[str, str]):
+    import psutil
+
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            *("-A", "accountability", "worker", "--concurrency", "1", "--loglevel", "WARNING"),
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not psutil.Process(process.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # the pool process imports Django before it consumes
+        yield
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def _drop_queue(queue: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    # kombu keeps one list per priority step next to the queue's own key.
+    keys = list(client.scan_iter(match=f"{queue}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+def _source(name: str):
+    from accountability.ingest.models import Delivery, Source
+    from accountability.ingest.services import source_create
+
+    source = Source.objects.filter(name=name).first()
+    if source is None:
+        return source_create(kind=Source.Kind.GITHUB, name=name, secret=SECRET)
+    Delivery.objects.filter(source=source).delete()
+    source.secret = SECRET
+    source.save(update_fields=["secret"])
+    return source
+
+
+def _signed_deployment(body_template: dict, number: int, run: str) -> tuple[bytes, dict[str, str]]:
+    payload = {**body_template, "deployment": {**body_template["deployment"], "id": number}}
+    body = json.dumps(payload).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "deployment",
+        "X-GitHub-Delivery": f"bench-{run}-{number}",
+        "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+    }
+
+
+def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
+    from accountability.ingest.models import Delivery
+
+    source = _source("bench-receive")
+    template = json.loads(DEPLOYMENT_SAMPLE.read_text())
+    run = os.urandom(3).hex()
+    count = plan.receive_rate * plan.receive_seconds
+    # Bodies are signed before the clock starts: the generator must not be what limits the rate.
+    prepared = [_signed_deployment(template, n, run) for n in range(count)]
+    warm_up = [_signed_deployment(template, n, f"{run}-warm-up") for n in range(200)]
+    path = f"/webhooks/github/{source.name}/"
+
+    with gunicorn(env, workers=4) as port:
+        http_load(port=port, request=lambda n: ("POST", path, *warm_up[n]), count=200, threads=8)
+        result = http_load(
+            port=port,
+            request=lambda n: ("POST", path, *prepared[n]),
+            count=count,
+            threads=64,
+            rate=plan.receive_rate,
+        )
+    stored = Delivery.objects.filter(source=source, external_id__startswith=f"bench-{run}-").count()
+    Delivery.objects.filter(source=source).delete()
+    sustained = count / result.elapsed
+    accepted = result.statuses.get(202, 0)
+    note = "" if plan.receive_seconds >= 600 else f", {plan.receive_seconds} s instead of 600 s"
+    p50, p95, p99 = (result.percentile(f) for f in (0.50, 0.95, 0.99))
+    return [
+        (
+            f"webhook receive p50 / p95 / p99 at {plan.receive_rate}/s{note}",
+            "p99 <= 100 ms",
+            f"{p50:.0f} / {p95:.0f} / {p99:.0f} ms",
+            p99 <= 100 and accepted == count,
+        ),
+        (
+            f"webhook receive sustained rate; {accepted:,} of {count:,} answered 202, {stored:,} stored",
+            f">= {plan.receive_rate}/s",
+            f"{sustained:,.0f}/s",
+            sustained >= plan.receive_rate * 0.98 and stored == count,
+        ),
+    ]
+
+
+def measure_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
+    from django.db import connection
+
+    from accountability.catalog.models import Service
+    from accountability.ingest.models import Delivery
+
+    source = _source("bench-lag")
+    if not Service.objects.filter(repositories__contains=[REPOSITORY]).exists():
+        Service.objects.create(name="Bench Hello World", slug="bench-hello-world", repositories=[REPOSITORY])
+    template = json.loads(DEPLOYMENT_SAMPLE.read_text())
+    run = os.urandom(3).hex()
+    count = plan.lag_rate * plan.lag_seconds
+    first_id = 9_100_000_000 + random.randrange(10**8) * 1000
+    prepared = [_signed_deployment(template, first_id + n, run) for n in range(count)]
+    path = f"/webhooks/github/{source.name}/"
+    with celery_worker(env), gunicorn(env, workers=2) as port:
+        http_load(
+            port=port,
+            request=lambda n: ("POST", path, *prepared[n]),
+            count=count,
+            threads=16,
+            rate=plan.lag_rate,
+        )
+        deliveries = Delivery.objects.filter(source=source)
+        deadline = time.monotonic() + 120
+        while deliveries.filter(status=Delivery.Status.PENDING).exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FILTER (WHERE status = 'processed'),
+                      percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP
+                          (ORDER BY extract(epoch FROM processed_at - received_at))
+               FROM ingest_delivery WHERE source_id = %s""",
+            [source.id],
+        )
+        processed, percentiles = cursor.fetchone()
+    p50, p99 = percentiles or (float("nan"), float("nan"))
+    return [
+        (
+            f"enqueue -> applied lag p50 / p99, {plan.lag_rate}/s, 1 worker, {processed:,}/{count:,} applied",
+            "p99 <= 5 s",
+            f"{p50:.2f} / {p99:.2f} s",
+            p99 <= 5 and processed == count,
+        )
+    ]
+
+
+def _session_cookie() -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-viewer")
+    user.groups.add(Group.objects.get_or_create(name="viewer")[0])
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"sessionid={session.session_key}"
+
+
+def measure_pages(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
+    from accountability.catalog.models import Service
+
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+    )
+    cookie = _session_cookie()
+    rng = random.Random(16)
+    slugs = list(Service.objects.order_by("?").values_list("slug", flat=True)[:200])
+    filters = ["period=7d&tier=1&sort=risk", "period=30d&signoff=unsigned&sort=blast", "period=90d&tier=2"]
+    pages = {
+        "risk review, filtered, full page": (lambda n: f"/review/?{filters[n % 3]}", {}, 300),
+        "risk review, filtered, htmx partial": (
+            lambda n: f"/review/?{filters[n % 3]}",
+            {"HX-Request": "true"},
+            100,
+        ),
+        "who-owns-what search": (lambda n: f"/search/?q={rng.choice(slugs)}", {}, 100),
+        "service page": (lambda n: f"/services/{rng.choice(slugs)}/", {}, 100),
+    }
+    rows = []
+    count = USERS * plan.page_requests_per_user
+    with gunicorn(env, workers=4) as port:
+        for name, (url, extra, target) in pages.items():
+            headers = {"Cookie": cookie, **extra}
+
+            def request(n, url=url, headers=headers):
+                return "GET", url(n), None, headers
+
+            http_load(port=port, request=request, count=USERS, threads=USERS)  # warm-up
+            result = http_load(port=port, request=request, count=count, threads=USERS)
+            p95 = result.percentile(0.95)
+            ok = result.statuses.get(200, 0)
+            rows.append(
+                (
+                    f"{name}, p50 / p95 at {USERS} users ({ok}/{count} answered 200)",
+                    f"p95 <= {target} ms",
+                    f"{result.percentile(0.5):.0f} / {p95:.0f} ms",
+                    p95 <= target and ok == count,
+                )
+            )
+            if "partial" in name:
+                largest = max(result.sizes) / 1024
+                rows.append(
+                    ("risk review partial size, largest", "<= 30 KB", f"{largest:.1f} KB", largest <= 30)
+                )
+    return rows
+
+
+def measure_backfill(plan: LoadPlan) -> list[tuple]:
+    from django.core.management import call_command
+
+    from accountability.ingest.models import Delivery
+
+    source = _source("bench-backfill")
+    template = json.loads(DEPLOYMENT_SAMPLE.read_text())
+    body = json.dumps({"action": "created", "deployment": {**template["deployment"], "id": 0}})
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "events.jsonl"
+        with path.open("w") as file:
+            for number in range(plan.backfill_events):
+                headers = f'{{"x-github-event": "deployment", "x-github-delivery": "old-{number}"}}'
+                file.write(
+                    f'{{"source": "bench-backfill", "id": "old-{number}", "event": "deployment", '
+                    f'"headers": {headers}, "received_at": "2024-01-01T00:00:00Z", "body": {body}}}\n'
+                )
+        started = time.monotonic()
+        call_command("backfill_deliveries", str(path), stdout=open(os.devnull, "w"))  # noqa: SIM115
+        seconds = time.monotonic() - started
+    stored = Delivery.objects.filter(source=source).count()
+    Delivery.objects.filter(source=source).delete()
+    return [
+        (
+            f"backfill of {plan.backfill_events:,} historical events ({stored:,} stored)",
+            "<= 60 s",
+            f"{seconds:.1f} s",
+            seconds <= 60 and stored == plan.backfill_events,
+        )
+    ]
+
+
+def measure_load(scale: str) -> list[tuple]:
+    plan = PLANS[scale]
+    queue = f"bench_load_{os.getpid()}"
+    env = _environment(queue)
+    rows = []
+    # The figures depend on what else runs on the machine; the load average is printed beside them.
+    print("load average before the HTTP measurements: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+    try:
+        rows += measure_receive(plan, env)
+        _drop_queue(queue)  # nobody consumed the receive run's messages: the figure is the receiver's
+        rows += measure_lag(plan, env)
+        rows += measure_pages(plan, env)
+        rows += measure_backfill(plan)
+        print("load average after them: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+    finally:
+        _drop_queue(queue)
+    return rows
