@@ -257,6 +257,8 @@ CELERY_IMPORTS = ["accountability.ingest.pull.tasks"]
 # stay pending before the sweep assumes its task was lost and enqueues it again.
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1024 * 1024)
 INGEST_SWEEP_AFTER_SECONDS = env_int("INGEST_SWEEP_AFTER_SECONDS", 60)
+# Senders that sign a time (Standard Webhooks for CDEvents) are refused outside this window, against replays.
+INGEST_SIGNATURE_TOLERANCE_SECONDS = env_int("INGEST_SIGNATURE_TOLERANCE_SECONDS", 5 * 60)
 # How often beat runs that sweep; `make chaos` shortens both so that it can wait for the drain.
 INGEST_SWEEP_EVERY_SECONDS = env_int("INGEST_SWEEP_EVERY_SECONDS", 60)
 # Where senders reach this installation; `create_source` prints receiver URLs under it.
@@ -286,6 +288,7 @@ ANALYSIS_BLAST_RADIUS_STORED_LIMIT = env_int("ANALYSIS_BLAST_RADIUS_STORED_LIMIT
 ANALYSIS_RECENT_CHANGE_DAYS = env_int("ANALYSIS_RECENT_CHANGE_DAYS", 30)
 ANALYSIS_SUSPECT_WINDOW_HOURS = env_int("ANALYSIS_SUSPECT_WINDOW_HOURS", 24)
 ANALYSIS_SUSPECT_MAX_HOPS = env_int("ANALYSIS_SUSPECT_MAX_HOPS", 3)
+ANALYSIS_SUSPECT_STORED_LIMIT = env_int("ANALYSIS_SUSPECT_STORED_LIMIT", 50)
 ANALYSIS_METRICS_MIN_SAMPLE = env_int("ANALYSIS_METRICS_MIN_SAMPLE", 20)
 
 # GitHub App (DESIGN §11): answers custom deployment protection rules as an installation of the app.

@@ -221,11 +221,13 @@ def suspects_compute(*, incident: Incident) -> list[Suspect]:
 def suspects_refresh(*, incident: Incident) -> list[SuspectChange]:
     """Stores the incident's ranked suspects, keeping every human verdict.
 
-    Rows of changes that are no longer candidates are removed unless someone gave a verdict on
-    them; a confirmed or ruled-out suspect stays, ranked after the current candidates.
+    Only the first ANALYSIS_SUSPECT_STORED_LIMIT are kept: an incident near a busy shared service
+    can have hundreds of candidates, and nobody reads past the first few dozen. Rows of changes that
+    are no longer among them are removed unless someone gave a verdict on them; a confirmed or
+    ruled-out suspect stays, ranked after the current candidates.
     """
     now = timezone.now()
-    ranked = suspects_compute(incident=incident)
+    ranked = suspects_compute(incident=incident)[: settings.ANALYSIS_SUSPECT_STORED_LIMIT]
     existing = {
         row.change_id: row for row in SuspectChange.objects.select_for_update().filter(incident=incident)
     }
