@@ -127,3 +127,35 @@ def test_it_lists_gaps_in_a_fixed_number_of_queries(read_client):
         add_gaps()
 
     assert count() == few
+
+
+def test_it_gives_metrics_in_a_fixed_number_of_queries(read_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def snapshot(level):
+        MetricSnapshot.objects.create(
+            scope="organisation",
+            period_start=start,
+            period_end=start + timedelta(days=30),
+            ai_level=level,
+            deployments=1,
+            deploys_per_week=1.0,
+            computed_at=timezone.now(),
+        )
+
+    snapshot("all")
+    read_client.get("/api/v1/metrics")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert read_client.get("/api/v1/metrics").status_code == 200
+        return len(queries)
+
+    few = count()
+    for level in ["none", "assisted", "majority", "generated", "unknown"]:
+        snapshot(level)
+
+    assert count() == few

@@ -55,3 +55,25 @@ def test_it_requires_repository_and_path(read_client):
 
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"query.repository", "query.path"}
+
+
+def test_it_looks_owners_up_in_a_fixed_number_of_queries(read_client, codeowners):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = "/api/v1/owners?repository=acme/payments&path=billing/invoice.py"
+    read_client.get(url)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert read_client.get(url).status_code == 200
+        return len(queries)
+
+    few = count()
+    for line in range(4, 40):
+        PathOwnerFactory(repository="acme/payments", line=line, pattern=f"/other{line}/", owners=["@acme/x"])
+    for _ in range(5):
+        ServiceFactory(repositories=["acme/payments"])
+        TeamFactory()
+
+    assert count() == few
