@@ -30,7 +30,6 @@ from accountability.api.schemas import (
 )
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Service
-from accountability.changes.models import Change
 from accountability.ingest.adapters import api as adapter
 from accountability.ingest.models import Delivery
 from accountability.ingest.processing import TRANSIENT_ERRORS, delivery_process
@@ -62,6 +61,7 @@ def _intake(
     target: tuple[str, str],
     idempotency_key: str | None,
     commits: tuple[str, list[str]] | None = None,
+    lookup: dict | None = None,
 ) -> Status:
     """Store the request as a delivery, apply it, audit it, and say what happened.
 
@@ -97,11 +97,7 @@ def _intake(
             delivery_process(delivery_id=delivery.id)
     delivery.refresh_from_db(fields=["status", "error"])
 
-    change = (
-        Change.objects.filter(service__slug=service, sha=sha.lower()).select_related("provenance").first()
-        if service
-        else None
-    )
+    change = adapter.change_find(service=service, sha=sha, **(lookup or {})) if service else None
     affected = (
         list(
             adapter.changes_with_commits(repository=commits[0], shas=commits[1]).values_list("id", flat=True)
@@ -141,7 +137,7 @@ def _existing_change(service: str, sha: str) -> None:
         raise ApiError(
             404, f"no service {service!r}", [{"field": "path.service", "message": "unknown service"}]
         )
-    if not Change.objects.filter(service__slug=service, sha=sha.lower()).exists():
+    if adapter.change_find(service=service, sha=sha) is None:
         raise ApiError(
             404,
             f"no change {sha} of service {service!r}; register it first with POST /api/v1/changes",
@@ -170,6 +166,7 @@ def change_register(
         event=adapter.CHANGE_REGISTERED,
         target=(payload.service, payload.sha),
         idempotency_key=idempotency_key,
+        lookup={"repository": payload.repository, "pr_number": payload.pr_number},
     )
 
 

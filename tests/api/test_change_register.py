@@ -232,3 +232,44 @@ def test_it_never_answers_500_to_a_malformed_body(ci_client, payments, body):
 
     assert response.status_code in (400, 422)
     assert "message" in response.json()
+
+
+def test_it_completes_the_change_a_webhook_created_for_the_same_pull_request(ci_client, payments):
+    # The merged PR came first (keyed by its merge sha); CI registers the PR's head sha it built.
+    merged = Change.objects.create(
+        service=payments,
+        sha="f" * 40,
+        repository="acme/payments",
+        pr_number=42,
+        title="From GitHub",
+        additions=9,
+    )
+    body = {
+        "service": "payments",
+        "sha": SHA,
+        "repository": "acme/payments",
+        "pr_number": 42,
+        "labels": ["ai-assisted"],
+    }
+
+    response = post(ci_client, body)
+
+    assert response.status_code == 201
+    assert response.json()["change_id"] == merged.id
+    merged.refresh_from_db()
+    assert Change.objects.count() == 1
+    assert (merged.sha, merged.title, merged.additions, merged.labels) == (
+        "f" * 40,
+        "From GitHub",
+        9,
+        ["ai-assisted"],
+    )
+    assert SHA in merged.commit_shas
+    assert (
+        ci_client.post(
+            f"/api/v1/changes/payments/{SHA}/evidence",
+            json.dumps({"evidence": [{"kind": "ci_tests", "result": "passed"}]}),
+            content_type="application/json",
+        ).json()["change_id"]
+        == merged.id
+    )

@@ -96,8 +96,29 @@ def delivery_apply(*, delivery: Delivery, payload) -> str:
     return Delivery.Status.PROCESSED
 
 
+def change_find(
+    *, service: str, sha: str, repository: str = "", pr_number: int | None = None
+) -> Change | None:
+    """The change a CI request is about, found as the GitHub adapter finds changes.
+
+    By (service, sha); else by its pull request; else as the change one of whose commits `sha` is (CI built
+    the PR's head, the merge made the change). So CI and webhooks describing one change make one row.
+    """
+    changes = Change.objects.filter(service__slug=service).select_related("service").order_by("id")
+    sha = sha.lower()
+    return (
+        changes.filter(sha=sha).first()
+        or (
+            changes.filter(repository__iexact=repository, pr_number=pr_number).first()
+            if repository and pr_number
+            else None
+        )
+        or changes.filter(commit_shas__contains=[sha]).first()
+    )
+
+
 def _change(*, service: str, sha: str) -> Change:
-    change = Change.objects.filter(service__slug=service, sha__iexact=sha).select_related("service").first()
+    change = change_find(service=service, sha=sha)
     if change is None:
         raise PayloadError(f"no change {sha} of service {service!r} is registered")
     return change
@@ -116,7 +137,8 @@ def _people_by_login(logins: list[str]) -> dict[str, Person]:
 def change_register(*, delivery: Delivery, payload: ChangeIn) -> Change:
     """Upsert the change, its commits, provenance documents, evidence and rollback plan; refresh provenance.
 
-    1. The change, keyed by (service, sha); authors and merger linked to people by GitHub login.
+    1. The change, found by `change_find` or created at (service, sha); only the fields the request sent are
+       set, so a registration does not blank what a webhook told us; authors and merger linked to people.
     2. Its commits, keyed by (change, sha).
     3. Provenance: the attestation (one per delivery), git-ai notes (one per commit) and Agent Trace records
        (one per record id) as ProvenanceRecords.
@@ -128,27 +150,41 @@ def change_register(*, delivery: Delivery, payload: ChangeIn) -> Change:
         raise PayloadError(f"no service with slug {payload.service!r}")
     people = _people_by_login([*payload.authors, payload.merged_by])
     sha = payload.sha.lower()
-    change, _ = Change.objects.update_or_create(
-        service=service,
-        sha=sha,
-        defaults={
-            "repository": payload.repository,
-            "commit_shas": [c.sha.lower() for c in payload.commits],
-            "pr_number": payload.pr_number,
-            "pr_url": payload.pr_url or "",
-            "title": payload.title,
-            "author_logins": payload.authors,
+    # Request field → the model fields it sets.
+    fields = {
+        "repository": {"repository": payload.repository},
+        "pr_number": {"pr_number": payload.pr_number},
+        "pr_url": {"pr_url": payload.pr_url or ""},
+        "title": {"title": payload.title},
+        "authors": {"author_logins": payload.authors},
+        "merged_by": {
             "merged_by_login": payload.merged_by,
             "merged_by": people.get(payload.merged_by.lower()),
-            "merged_at": payload.merged_at,
-            "files_changed": payload.files_changed,
-            "additions": payload.additions,
-            "deletions": payload.deletions,
-            "touches_schema_migration": payload.touches_schema_migration,
-            "labels": payload.labels,
         },
+        "merged_at": {"merged_at": payload.merged_at},
+        "files_changed": {"files_changed": payload.files_changed},
+        "additions": {"additions": payload.additions},
+        "deletions": {"deletions": payload.deletions},
+        "touches_schema_migration": {"touches_schema_migration": payload.touches_schema_migration},
+        "labels": {"labels": payload.labels},
+    }
+    sent = payload.model_fields_set
+    values = {field: value for name in sorted(sent & fields.keys()) for field, value in fields[name].items()}
+    change = change_find(
+        service=service.slug, sha=sha, repository=payload.repository, pr_number=payload.pr_number
     )
-    change.authors.set([people[login.lower()] for login in payload.authors if login.lower() in people])
+    if change is None:
+        change = Change.objects.create(service=service, sha=sha, **values)
+    else:
+        for name, value in values.items():
+            setattr(change, name, value)
+    # The registered sha and the commits sent are this change's, whichever sha it is keyed by.
+    known = {change.sha, *change.commit_shas}
+    ours = dict.fromkeys([sha, *(commit.sha.lower() for commit in payload.commits)])
+    change.commit_shas = [*change.commit_shas, *(commit for commit in ours if commit not in known)]
+    change.save()
+    if "authors" in sent:
+        change.authors.set([people[login.lower()] for login in payload.authors if login.lower() in people])
     for commit in payload.commits:
         Commit.objects.update_or_create(
             change=change,
