@@ -28,7 +28,10 @@ def token_create(
     unknown = sorted(set(scopes) - set(ApiToken.Scope.values))
     if unknown:
         raise ValueError(f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(ApiToken.Scope.values)}")
+    # The prefix is the lookup key: draw again in the (1 in 4 billion) case it is taken.
     prefix = secrets.token_hex(4)
+    while ApiToken.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
         name=name, prefix=prefix, token_hash=_hash(raw), scopes=sorted(set(scopes)), created_by=created_by
