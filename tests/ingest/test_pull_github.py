@@ -321,3 +321,16 @@ def test_it_reads_git_ai_notes_of_the_pulled_commits(httpserver, source, reposit
     assert (change.provenance.level, str(change.provenance.ai_share)) == ("assisted", "0.2500")
     assert change.provenance.confidence == "line_level"
     assert f"/repos/{REPO}/git/blobs/{'f' * 40}" not in [r.path for r, _ in httpserver.log]
+
+
+def test_it_records_an_answer_it_cannot_read(httpserver, source, repository):
+    serve_repository(httpserver, repository)
+    httpserver.expect_request(f"/repos/{REPO}/pulls").respond_with_json(
+        [{"updated_at": "2026-11-20T10:00:00Z", "merged_at": "2026-11-20T10:00:00Z"}]
+    )
+
+    assert source_pull(source_id=source.id) is None
+
+    source.refresh_from_db()
+    assert source.last_error == "internal error: KeyError: 'number'"
+    assert source.last_error_at is not None

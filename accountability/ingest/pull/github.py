@@ -39,7 +39,10 @@ def _pages(session: PullSession, url: str, params: dict | None = None):
     """(page items, URL of the next page or None), following `Link: <…>; rel="next"`."""
     while url:
         response = session.get(url, params=params)
-        items = response.json()
+        try:
+            items = response.json()
+        except ValueError:
+            raise PullError(f"GET {url} did not answer JSON") from None
         if not isinstance(items, list):
             raise PullError(f"GET {url} did not answer a list")
         url, params = response.links.get("next", {}).get("url"), None

@@ -33,6 +33,10 @@ def sources_due(*, now=None) -> list[int]:
     return due
 
 
+def _failed(source: Source, error: str) -> None:
+    Source.objects.filter(pk=source.pk).update(last_error=error[:2000], last_error_at=timezone.now())
+
+
 def source_pull(*, source_id: int) -> int | None:
     """Run one pull of a source; returns the deliveries stored, or None when it did not run.
 
@@ -52,8 +56,11 @@ def source_pull(*, source_id: int) -> int | None:
         stored = puller(source=source)
     except PullError as error:
         logger.warning("pull of %s failed: %s", source.name, error)
-        Source.objects.filter(pk=source.pk).update(last_error=str(error)[:2000], last_error_at=timezone.now())
-        return None
+        return _failed(source, str(error))
+    except Exception as bug:
+        # An answer we did not expect (a field missing, not JSON) must show on the source, not only in a log.
+        logger.exception("pull of %s failed unexpectedly", source.name)
+        return _failed(source, f"internal error: {type(bug).__name__}: {bug}")
     finally:
         cache.delete(lock)
     Source.objects.filter(pk=source.pk).update(last_success_at=timezone.now(), last_error="")
