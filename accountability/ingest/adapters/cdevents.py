@@ -3,7 +3,11 @@
 verify → parse → map → upsert. Accepted encodings: a CDEvent posted as JSON; a CloudEvent in structured mode
 (`application/cloudevents+json`, the CDEvent in `data` or `data_base64`); a CloudEvent in binary mode (`ce-*`
 headers, the CDEvent as body). Authentication: `Authorization: Bearer <source secret>`, or
-`X-Signature-256: sha256=<HMAC-SHA256 of the body under the secret>`.
+`X-Signature-256: sha256=<HMAC-SHA256 of the body under the secret>`, or a Standard Webhooks signature
+(`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC of "id.timestamp.body">`), the one
+scheme that signs a time: it is refused outside INGEST_SIGNATURE_TOLERANCE_SECONDS of now, so a captured
+delivery cannot be replayed later. (GitHub and PagerDuty sign no time: a replay of theirs is a duplicate of
+its delivery id and changes nothing.)
 
 Delivery id: context source, id and type together — the conformance examples reuse one id across types.
 
@@ -26,10 +30,13 @@ import base64
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote
+
+from django.conf import settings
 
 from accountability.catalog.models import Service
 from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan
@@ -77,6 +84,9 @@ class CDEvent:
 
 def verify(*, source: Source, headers: dict, body: bytes) -> None:
     secret = require_secret(source)
+    if "webhook-signature" in headers:
+        _verify_standard_webhooks(secret=secret, headers=headers, body=body)
+        return
     authorization = headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         if hmac.compare_digest(authorization[7:].strip().encode(), secret.encode()):
@@ -87,6 +97,37 @@ def verify(*, source: Source, headers: dict, body: bytes) -> None:
         raise SignatureError("neither Authorization: Bearer nor X-Signature-256 is present")
     if not hmac.compare_digest(signature.removeprefix("sha256="), hmac_sha256_hex(secret, body)):
         raise SignatureError("X-Signature-256 does not match the body")
+
+
+def _verify_standard_webhooks(*, secret: str, headers: dict, body: bytes) -> None:
+    """Standard Webhooks (standardwebhooks.com): several `v1,` signatures may be listed while a secret is
+    rotated; a `whsec_` secret is the base64 of the key, any other secret is used as it is."""
+    message_id, sent_at = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    try:
+        key = (
+            base64.b64decode(secret.removeprefix("whsec_"))
+            if secret.startswith("whsec_")
+            else secret.encode()
+        )
+    except ValueError:
+        raise SignatureError("this source's whsec_ secret is not base64") from None
+    digest = hmac.new(key, f"{message_id}.{sent_at}.".encode() + body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest).decode()
+    listed = [
+        part.removeprefix("v1,") for part in headers["webhook-signature"].split() if part.startswith("v1,")
+    ]
+    if not message_id or not any([hmac.compare_digest(given, expected) for given in listed]):
+        raise SignatureError("webhook-signature matches none of the v1 signatures of id.timestamp.body")
+    try:
+        age = time.time() - int(sent_at)
+    except ValueError:
+        raise SignatureError("webhook-timestamp is not a Unix time in seconds") from None
+    tolerance = settings.INGEST_SIGNATURE_TOLERANCE_SECONDS
+    if abs(age) > tolerance:
+        raise SignatureError(
+            f"webhook-timestamp is {abs(age):.0f} s in the {'past' if age > 0 else 'future'}, outside the "
+            f"allowed {tolerance} s: a replayed or delayed delivery is refused"
+        )
 
 
 def parse(*, body: bytes, headers: dict) -> CDEvent:
