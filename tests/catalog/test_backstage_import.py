@@ -7,7 +7,7 @@ import pytest
 
 from accountability.catalog.importers.backstage import CatalogParseError, catalog_import, entities_parse
 from accountability.catalog.models import Dependency, Membership, Person, Service, Team
-from tests.factories import DependencyFactory, ServiceFactory
+from tests.factories import DependencyFactory, PersonFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +227,30 @@ def test_it_skips_malformed_entities(entity):
 
     assert len(result.problems) == 1
     assert not Service.objects.exists()
+
+
+def test_it_reports_a_handle_that_belongs_to_someone_else_instead_of_failing():
+    PersonFactory(email="new@example.com", github_login="")
+    PersonFactory(email="someone@example.com", github_login="octo")
+    ServiceFactory(slug="other", pagerduty_service_id="PTAKEN")
+    user = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "User",
+        "metadata": {"name": "newcomer", "annotations": {"github.com/user-login": "octo"}},
+        "spec": {"profile": {"displayName": "New Comer", "email": "new@example.com"}},
+    }
+    component = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": "svc", "annotations": {"pagerduty.com/service-id": "PTAKEN"}},
+        "spec": {"type": "service", "owner": "team-a"},
+    }
+
+    result = catalog_import(entities=[user, component])
+
+    assert Person.objects.get(name="New Comer").github_login == ""
+    assert Service.objects.get(slug="svc").pagerduty_service_id == ""
+    assert result.problems == [
+        "user newcomer: GitHub login octo belongs to another person",
+        "svc: PagerDuty service PTAKEN is another service's",
+    ]

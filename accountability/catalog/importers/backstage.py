@@ -212,10 +212,16 @@ def _people_import(index: dict[Ref, dict], teams: dict[Ref, Team], result: Impor
             or Person(record_source=RecordSource.BACKSTAGE)
         )
         person.name = name[:200]
-        if email:
-            person.email = email
-        if login:
-            person.github_login = login
+        # A handle identifies one person only: one already another person's is reported, not taken over.
+        others = Person.objects.exclude(pk=person.pk)
+        if email and others.filter(email__iexact=email).exists():
+            result.problems.append(f"user {ref[2]}: e-mail {email} belongs to another person")
+        elif email:
+            person.email = email[:254]
+        if login and others.filter(github_login__iexact=login).exists():
+            result.problems.append(f"user {ref[2]}: GitHub login {login} belongs to another person")
+        elif login:
+            person.github_login = login[:100]
         person.save()
         people[ref] = person
         result.people += 1
@@ -284,16 +290,20 @@ def _services_import(
             result.problems.append(
                 f"{ref[0]} {ref[2]}: owner {spec.get('owner')!r} is neither a group nor a user"
             )
-        slug = annotations.get("github.com/project-slug")
-        if isinstance(slug, str) and slug:
-            defaults["repositories"] = [slug]
+        project = annotations.get("github.com/project-slug")
+        if isinstance(project, str) and project:
+            defaults["repositories"] = [project[:200]]
         pagerduty_id = annotations.get("pagerduty.com/service-id")
+        slug = _slug(ref[1], ref[2])
         if isinstance(pagerduty_id, str) and pagerduty_id:
-            defaults["pagerduty_service_id"] = pagerduty_id
+            if Service.objects.filter(pagerduty_service_id=pagerduty_id).exclude(slug=slug).exists():
+                result.problems.append(f"{ref[2]}: PagerDuty service {pagerduty_id} is another service's")
+            else:
+                defaults["pagerduty_service_id"] = pagerduty_id[:64]
         runbook = _runbook(entity)
         if runbook:
             defaults["runbook_url"] = runbook
-        service, _ = Service.objects.update_or_create(slug=_slug(ref[1], ref[2]), defaults=defaults)
+        service, _ = Service.objects.update_or_create(slug=slug, defaults=defaults)
         services[ref] = service
         result.services += 1
     return services
