@@ -187,10 +187,10 @@ def _moment(value, field: str) -> datetime:
 
 def _person(user: dict) -> Person:
     """The person a PagerDuty user is: by PagerDuty id, else by e-mail (then linked), else a new person."""
-    user_id, email = str(user.get("id", "")), str(user.get("email") or "")
-    person = Person.objects.filter(
-        Q(pagerduty_user_id=user_id) | (Q(email__iexact=email) if email else Q(pk__in=[]))
-    ).first()
+    user_id, email = str(user.get("id", ""))[:64], str(user.get("email") or "")[:254]
+    person = Person.objects.filter(pagerduty_user_id=user_id).first()
+    if person is None and email:
+        person = Person.objects.filter(email__iexact=email).first()
     if person is None:
         person = Person(
             name=str(user.get("name") or user.get("summary") or user_id)[:200],
