@@ -13,13 +13,12 @@ from tests.ingest.conftest import fixture_bytes, github_headers, post
 @pytest.fixture
 def broker_down():
     """Points the app at a port where no broker listens (nothing can listen on port 1 unprivileged here)."""
+    # Pools are dropped, not closed: kombu keeps them per broker URL and hands the working ones back after.
     previous = celery_app.conf.broker_url
-    celery_app.pool.force_close_all()
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     yield
-    celery_app.pool.force_close_all()
     celery_app.conf.broker_url = previous
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
