@@ -16,6 +16,7 @@ from accountability.changes.provenance import ProvenanceParseError, agent_trace_
 
 Sha = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="A commit sha (7 to 64 hex digits)")]
 Login = Annotated[str, Field(min_length=1, max_length=100)]
+MAX_INT = 2**31 - 1  # PostgreSQL integer, the columns' type
 
 
 def _url_of_at_most(limit: int):
@@ -126,15 +127,15 @@ class ChangeIn(Strict):
     service: str = Field(min_length=1, max_length=100, description="Slug of the service being changed")
     sha: Sha = Field(description="The commit that gets deployed")
     repository: str = Field(default="", max_length=200, description="owner/name")
-    pr_number: int | None = Field(default=None, ge=1)
+    pr_number: int | None = Field(default=None, ge=1, le=MAX_INT)
     pr_url: PullRequestUrl = None
     title: str = Field(default="", max_length=500)
     authors: list[Login] = Field(default_factory=list, max_length=50, description="GitHub logins")
     merged_by: str = Field(default="", max_length=100)
     merged_at: datetime | None = None
-    files_changed: int = Field(default=0, ge=0)
-    additions: int = Field(default=0, ge=0)
-    deletions: int = Field(default=0, ge=0)
+    files_changed: int = Field(default=0, ge=0, le=MAX_INT)
+    additions: int = Field(default=0, ge=0, le=MAX_INT)
+    deletions: int = Field(default=0, ge=0, le=MAX_INT)
     touches_schema_migration: bool = False
     labels: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
     commits: list[CommitIn] = Field(default_factory=list, max_length=1000)

@@ -207,6 +207,8 @@ def test_it_names_the_field_of_a_validation_error(ci_client, payments):
     [
         ({"sha": "not-a-sha"}, "body.sha"),
         ({"additions": -1}, "body.additions"),
+        ({"additions": 2**31}, "body.additions"),
+        ({"pr_number": 2**40}, "body.pr_number"),
         ({"pr_url": "javascript:alert(1)"}, "body.pr_url"),
         ({"pr_url": "https://github.com/" + "a" * 200}, "body.pr_url"),
         ({"provenance": {"ai_share": 1.5}}, "body.provenance.ai_share"),

@@ -28,3 +28,7 @@ def test_it_does_not_show_deliveries_of_other_sources(ci_client):
 
 def test_it_needs_a_token(client):
     assert client.get("/api/v1/deliveries/1").status_code == 401
+
+
+def test_it_answers_404_for_an_id_beyond_any_row(ci_client):
+    assert ci_client.get("/api/v1/deliveries/99999999999999999999999").status_code == 404
