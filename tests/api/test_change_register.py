@@ -275,3 +275,10 @@ def test_it_completes_the_change_a_webhook_created_for_the_same_pull_request(ci_
         ).json()["change_id"]
         == merged.id
     )
+
+
+def test_it_refuses_nul_characters_by_field(ci_client, payments):
+    response = post(ci_client, registration(title="bad\u0000title"))
+
+    assert response.status_code in (400, 422)
+    assert not Change.objects.exists()
