@@ -52,6 +52,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why it failed, or why it was ignored")
     processed_at = models.DateTimeField(null=True, blank=True)
+    swept_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep last enqueued it again, its first task being lost"
+    )
 
     class Meta:
         ordering = ["-received_at"]

@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -65,11 +65,21 @@ def delivery_process(*, delivery_id: int) -> None:
         )
 
 
-def deliveries_pending_too_long(*, older_than: timedelta) -> list[int]:
-    """Ids of deliveries still pending `older_than` after they were received (their task was lost)."""
-    cutoff = timezone.now() - older_than
-    return list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("id", flat=True)[:10_000]
-    )
+def deliveries_sweep(*, older_than: timedelta, limit: int = 10_000) -> list[int]:
+    """Ids of deliveries whose task was lost, marked as swept; the caller enqueues them again.
+
+    A delivery qualifies when it is still pending `older_than` after it was received, is not being processed
+    right now (its row is not locked by a claim: SKIP LOCKED), and was not swept within the last four
+    `older_than`, so that during a long worker outage one delivery is not queued again every minute.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=Delivery.Status.PENDING, received_at__lt=now - older_than)
+            .filter(Q(swept_at__isnull=True) | Q(swept_at__lt=now - 4 * older_than))
+            .order_by("received_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        Delivery.objects.filter(id__in=ids).update(swept_at=now)
+    return ids

@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from accountability.ingest.processing import TRANSIENT_ERRORS, deliveries_pending_too_long, delivery_process
+from accountability.ingest.processing import TRANSIENT_ERRORS, deliveries_sweep, delivery_process
 
 
 @shared_task(
@@ -22,7 +22,7 @@ def process_delivery(delivery_id: int) -> None:
 @shared_task(name="ingest.sweep_pending_deliveries", ignore_result=True)
 def sweep_pending_deliveries() -> int:
     """Re-enqueues deliveries whose task was lost (a broker restart without persistence, a failed enqueue)."""
-    ids = deliveries_pending_too_long(older_than=timedelta(seconds=settings.INGEST_SWEEP_AFTER_SECONDS))
+    ids = deliveries_sweep(older_than=timedelta(seconds=settings.INGEST_SWEEP_AFTER_SECONDS))
     for delivery_id in ids:
         process_delivery.delay(delivery_id)
     return len(ids)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accountability.changes.models import Commit
 from accountability.ingest.adapters import ADAPTERS
 from accountability.ingest.models import Delivery, Source
-from accountability.ingest.processing import delivery_process
+from accountability.ingest.processing import deliveries_sweep, delivery_process
 from accountability.ingest.tasks import sweep_pending_deliveries
 from tests.factories import DeliveryFactory, ServiceFactory, SourceFactory
 from tests.ingest.conftest import fixture_bytes
@@ -134,6 +134,41 @@ def test_the_sweep_processes_deliveries_pending_for_over_a_minute(github, servic
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.status, fresh.status) == ("processed", "pending")
+
+
+def test_the_sweep_does_not_enqueue_a_delivery_again_for_four_periods(github):
+    delivery = push_delivery(github)
+    Delivery.objects.filter(id=delivery.id).update(received_at=timezone.now() - timedelta(minutes=2))
+    assert deliveries_sweep(older_than=timedelta(minutes=1)) == [delivery.id]
+    assert deliveries_sweep(older_than=timedelta(minutes=1)) == []
+    Delivery.objects.filter(id=delivery.id).update(swept_at=timezone.now() - timedelta(minutes=4, seconds=1))
+    assert deliveries_sweep(older_than=timedelta(minutes=1)) == [delivery.id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_skips_a_delivery_being_processed_right_now(github):
+    delivery = push_delivery(github)
+    Delivery.objects.filter(id=delivery.id).update(received_at=timezone.now() - timedelta(minutes=2))
+    locked, release = threading.Event(), threading.Event()
+
+    def process_slowly():  # holds the row as a worker's claim does, until released
+        with connections["default"].cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT 1 FROM ingest_delivery WHERE id = %s FOR UPDATE", [delivery.id])
+            locked.set()
+            release.wait(10)
+            cursor.execute("ROLLBACK")
+        connections["default"].close()
+
+    worker = threading.Thread(target=process_slowly)
+    worker.start()
+    try:
+        locked.wait(10)
+        assert deliveries_sweep(older_than=timedelta(minutes=1)) == []
+    finally:
+        release.set()
+        worker.join()
+    assert deliveries_sweep(older_than=timedelta(minutes=1)) == [delivery.id]
 
 
 def test_the_sweep_runs_every_minute(settings):
