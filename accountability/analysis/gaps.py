@@ -18,7 +18,7 @@ from django.utils import timezone
 from accountability.analysis.bulk import update_copy
 from accountability.analysis.facts import AI_LEVELS_AT_LEAST_ASSISTED, ChangeFacts, change_facts_load
 from accountability.analysis.models import Gap
-from accountability.analysis.policy import REQUIRED, _requirement, policy_active
+from accountability.analysis.policy import REQUIRED, control_requirement, policy_active
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Membership, OnCallShift, PathOwner, Service, Team
 from accountability.changes.models import Change, Deployment, Environment, SignOff
@@ -255,7 +255,7 @@ def change_findings_from_facts(*, facts: ChangeFacts, rules: dict, title: str) -
 
     controls = {control["code"]: control for control in rules["controls"]}
     requirement = {
-        code: _requirement(control, facts=facts, environment=Environment.PRODUCTION)
+        code: control_requirement(control, facts=facts, environment=Environment.PRODUCTION)
         for code, control in controls.items()
     }
     found = []

@@ -155,7 +155,8 @@ def policy_rules_validate(*, rules: dict) -> None:
             raise ValueError(f'{where}: tiers maps "1".."4" to "required" or "recommended".')
 
 
-def _requirement(control: dict, *, facts: ChangeFacts, environment: str) -> str | None:
+def control_requirement(control: dict, *, facts: ChangeFacts, environment: str) -> str | None:
+    """ "required", "recommended", or None when the control does not apply to this change here."""
     environments = control.get("environments", DEFAULT_ENVIRONMENTS)
     if "*" not in environments and environment not in environments:
         return None
@@ -236,7 +237,7 @@ def policy_evaluate_facts(
     params = rules.get("params", {})
     controls = []
     for control in rules["controls"]:
-        requirement = _requirement(control, facts=facts, environment=environment)
+        requirement = control_requirement(control, facts=facts, environment=environment)
         if requirement is None:
             continue
         passed, sentence = _check(control["code"], facts, params)
