@@ -1,10 +1,15 @@
 """Thin Celery tasks: take an id, load the row, call one domain function; a missing row is not an error.
 
-Callers do not enqueue these directly: they call the `analysis_schedule_*` functions below after
+Callers do not enqueue these directly: they call the `analysis_schedule_*` functions of schedule.py after
 their writes, which enqueue on commit.
 """
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from celery import shared_task
+from django.db import connection
 
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
@@ -12,6 +17,25 @@ from accountability.analysis.services import change_analyze, changes_recompute_r
 from accountability.catalog.models import Service, Team
 from accountability.incidents.models import Incident
 from accountability.incidents.suspects import suspects_refresh
+
+
+@contextmanager
+def exclusive(name: str) -> Iterator[bool]:
+    """A PostgreSQL session lock per scan: yields False when another worker already runs it.
+
+    Beat fires the scans on a fixed schedule; at full scale one recompute outlasts the next tick, and
+    two copies would only do the same work twice.
+    """
+    key = zlib.crc32(f"analysis.{name}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 @shared_task(name="analysis.change_analyze", ignore_result=True)
@@ -40,26 +64,40 @@ def incident_suspects_task(incident_id: int) -> None:
 
 @shared_task(name="analysis.open_incidents_suspects", ignore_result=True)
 def open_incidents_suspects_task() -> None:
+    with exclusive("open_incidents_suspects") as acquired:
+        if acquired:
+            _open_incidents_suspects()
+
+
+def _open_incidents_suspects() -> None:
     for incident in Incident.objects.exclude(status=Incident.Status.RESOLVED).order_by("-started_at")[:200]:
         suspects_refresh(incident=incident)
 
 
 @shared_task(name="analysis.gaps_scan_all", ignore_result=True)
 def gaps_scan_all_task() -> None:
-    gaps_scan_all()
+    with exclusive("gaps_scan_all") as acquired:
+        if acquired:
+            gaps_scan_all()
 
 
 @shared_task(name="analysis.recompute_stale", ignore_result=True)
 def recompute_stale_task() -> None:
     # Cheap when nothing changed: only changes whose radius predates the current graph version.
-    changes_recompute_recent(only_stale_graph=True)
+    with exclusive("recompute") as acquired:
+        if acquired:
+            changes_recompute_recent(only_stale_graph=True)
 
 
 @shared_task(name="analysis.recompute_recent", ignore_result=True)
 def recompute_recent_task() -> None:
-    changes_recompute_recent()
+    with exclusive("recompute") as acquired:
+        if acquired:
+            changes_recompute_recent()
 
 
 @shared_task(name="analysis.metrics_refresh", ignore_result=True)
 def metrics_refresh_task() -> None:
-    metrics_refresh()
+    with exclusive("metrics_refresh") as acquired:
+        if acquired:
+            metrics_refresh()
