@@ -94,6 +94,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "error",
         "received_at",
         "processed_at",
+        "swept_at",
         "headers",
         "body_text",
     ]

@@ -89,3 +89,13 @@ def test_a_viewer_cannot_replay(client):
     client.post("/admin/ingest/delivery/", {"action": "replay", "_selected_action": [failed.id]})
     failed.refresh_from_db()
     assert failed.status == "failed"
+
+
+def test_it_shows_a_delivery_with_its_body_and_headers(admin_client):
+    delivery = DeliveryFactory(
+        event_type="push", headers={"x-github-event": "push"}, body=b'{"ref": "refs/heads/main"}'
+    )
+    response = admin_client.get(f"/admin/ingest/delivery/{delivery.id}/change/")
+    assert response.status_code == 200
+    assert b"refs/heads/main" in response.content
+    assert b"x-github-event" in response.content
