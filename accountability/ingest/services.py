@@ -49,27 +49,28 @@ def delivery_store(
         _storable(event_type)[:200],
         _clean(headers),
     )
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _INSERT_DELIVERY,
-                [source.pk, external_id, event_type, json.dumps(headers), body, Delivery.Status.PENDING],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return Delivery.objects.get(source=source, external_id=external_id), False
-        delivery = Delivery(
-            id=row[0],
-            source=source,
-            external_id=external_id,
-            event_type=event_type,
-            headers=headers,
-            body=body,
-            received_at=row[1],
+    # One statement, atomic by itself: outside a transaction it commits at once (no BEGIN/COMMIT round
+    # trips on the receive path), inside a caller's transaction it commits with it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_DELIVERY,
+            [source.pk, external_id, event_type, json.dumps(headers), body, Delivery.Status.PENDING],
         )
-        # The row is the record: if the broker is down the enqueue fails after commit, is logged, and the
-        # sweep enqueues the delivery later; the sender still gets its 2xx.
-        transaction.on_commit(partial(process_delivery.delay, delivery.id), robust=True)
+        row = cursor.fetchone()
+    if row is None:
+        return Delivery.objects.get(source=source, external_id=external_id), False
+    delivery = Delivery(
+        id=row[0],
+        source=source,
+        external_id=external_id,
+        event_type=event_type,
+        headers=headers,
+        body=body,
+        received_at=row[1],
+    )
+    # The row is the record: if the broker is down the enqueue fails after commit, is logged, and the sweep
+    # enqueues the delivery later; the sender still gets its 2xx.
+    transaction.on_commit(partial(process_delivery.delay, delivery.id), robust=True)
     return delivery, True
 
 
