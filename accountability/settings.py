@@ -275,6 +275,7 @@ CELERY_BEAT_SCHEDULE = {
     "ingest-pull-due": {"task": "ingest.pull_due_sources", "schedule": 60.0},
     # Analysis: stale blast radii within a minute of a graph change; full scans less often.
     "analysis-recompute-stale": {"task": "analysis.recompute_stale", "schedule": 60.0},
+    "analysis-sweep-touched-changes": {"task": "analysis.sweep_touched_changes", "schedule": 120.0},
     "analysis-open-incidents-suspects": {"task": "analysis.open_incidents_suspects", "schedule": 120.0},
     "analysis-gaps-scan-all": {"task": "analysis.gaps_scan_all", "schedule": 15 * 60.0},
     "analysis-recompute-recent": {"task": "analysis.recompute_recent", "schedule": 60 * 60.0},

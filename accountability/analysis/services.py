@@ -4,6 +4,7 @@ import json
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accountability.analysis.blast_radius import (
@@ -19,7 +20,7 @@ from accountability.analysis.graph import graph_get
 from accountability.analysis.models import BlastRadius, PolicyResult, RiskAssessment
 from accountability.analysis.policy import policy_active, policy_evaluate_facts, policy_result_store
 from accountability.analysis.risk import risk_assessment_store, risk_factors, risk_score
-from accountability.changes.models import Change, Deployment, Environment
+from accountability.changes.models import AIProvenance, Change, Deployment, Environment, Evidence, SignOff
 
 BATCH = 1000
 
@@ -148,3 +149,32 @@ def changes_recompute_recent(*, only_stale_graph: bool = False, days: int | None
         fresh = BlastRadius.objects.filter(graph_version=current).values("change_id")
         changes = changes.exclude(id__in=fresh)
     return changes_recompute(change_ids=list(changes.order_by("id").values_list("id", flat=True)))
+
+
+def changes_touched_since(*, since: datetime) -> list[int]:
+    """Changes whose own row, provenance, deployments, evidence or sign-offs were written since then.
+
+    The safety net under the on-commit hooks: a writer that forgot to call
+    `analysis_schedule_for_change` is still picked up by the next sweep (every two minutes).
+    Evidence carries the time it is about, not when it was stored, so a backfilled old result
+    waits for the hourly recompute instead.
+    """
+    touched = set(Change.objects.filter(updated_at__gte=since).values_list("id", flat=True))
+    touched |= set(AIProvenance.objects.filter(updated_at__gte=since).values_list("change_id", flat=True))
+    touched |= set(
+        Deployment.objects.filter(Q(started_at__gte=since) | Q(finished_at__gte=since)).values_list(
+            "change_id", flat=True
+        )
+    )
+    touched |= set(Evidence.objects.filter(at__gte=since).values_list("change_id", flat=True))
+    touched |= set(SignOff.objects.filter(created_at__gte=since).values_list("change_id", flat=True))
+    return sorted(touched)
+
+
+def changes_sweep(*, since: datetime) -> int:
+    """Recomputes the changes touched since `since`, and rescans their gaps."""
+    change_ids = changes_touched_since(since=since)
+    changes_recompute(change_ids=change_ids)
+    for change_id in change_ids:
+        gaps_scan_change(change_id=change_id)
+    return len(change_ids)

@@ -7,13 +7,15 @@ their writes, which enqueue on commit.
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import connection
+from django.utils import timezone
 
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
-from accountability.analysis.services import change_analyze, changes_recompute_recent
+from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
 from accountability.catalog.models import Service, Team
 from accountability.incidents.models import Incident
 from accountability.incidents.suspects import suspects_refresh
@@ -94,6 +96,14 @@ def recompute_recent_task() -> None:
     with exclusive("recompute") as acquired:
         if acquired:
             changes_recompute_recent()
+
+
+@shared_task(name="analysis.sweep_touched_changes", ignore_result=True)
+def sweep_touched_changes_task() -> None:
+    # Runs every 2 minutes and looks 5 minutes back: overlapping windows, so nothing falls between.
+    with exclusive("sweep") as acquired:
+        if acquired:
+            changes_sweep(since=timezone.now() - timedelta(minutes=5))
 
 
 @shared_task(name="analysis.metrics_refresh", ignore_result=True)
