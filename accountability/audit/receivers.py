@@ -10,30 +10,27 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accountability.audit.services import audit_record
+from accountability.web.http import client_ip
 
 ADMIN_ACTIONS = {ADDITION: "admin.add", CHANGE: "admin.change", DELETION: "admin.delete"}
 
 
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None if request is not None else None
-
-
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def audit_login(sender, request, user, **kwargs):
-    audit_record(actor=user, action="auth.login", ip_address=_ip(request))
+    audit_record(actor=user, action="auth.login", ip_address=client_ip(request))
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def audit_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit_record(actor=user, action="auth.logout", ip_address=_ip(request))
+        audit_record(actor=user, action="auth.logout", ip_address=client_ip(request))
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     # The password is never in `credentials` (Django cleanses it); the username says who was tried.
     username = str(credentials.get("username", ""))[:150]
-    audit_record(actor=None, action="auth.login_failed", actor_label=username, ip_address=_ip(request))
+    audit_record(actor=None, action="auth.login_failed", actor_label=username, ip_address=client_ip(request))
 
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="audit_admin_change")

@@ -34,6 +34,7 @@ from accountability.changes.selectors import (
 )
 from accountability.changes.services import signoff_policy, signoff_revoke, signoff_submit
 from accountability.web.charts import blast_radius_layout, failure_rate_chart
+from accountability.web.http import client_ip
 from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
 
 PAGE_SIZE = 50
@@ -123,10 +124,6 @@ def change_detail(request, pk):
     return _render_change(request, pk)
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @require_POST
 @require(can_view)
 def change_sign(request, pk):
@@ -152,7 +149,7 @@ def change_sign(request, pk):
             delegate=data["delegate"],
             note=data["note"],
             override_reason=data["override_reason"],
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
         )
     except SignOffRefused as refusal:
         form.add_error(None, str(refusal))
@@ -183,7 +180,7 @@ def change_revoke(request, pk):
             signer=request.user.person,
             approval=approval,
             note=form.cleaned_data["note"],
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
         )
     except SignOffRefused as refusal:
         form.add_error(None, str(refusal))
@@ -221,7 +218,7 @@ def gap_acknowledge_view(request, pk):
     team = gap.accountable_team.slug if gap.accountable_team else "-"
     if form.is_valid():
         gap_acknowledge(
-            gap=gap, user=request.user, note=form.cleaned_data["note"], ip_address=_client_ip(request)
+            gap=gap, user=request.user, note=form.cleaned_data["note"], ip_address=client_ip(request)
         )
         messages.success(request, f"Acknowledged: {gap.get_code_display()}. It stays listed until resolved.")
     else:

@@ -8,6 +8,7 @@ from accountability.incidents.forms import VerdictForm
 from accountability.incidents.models import Incident, SuspectChange
 from accountability.incidents.selectors import incident_for_page, incidents_recent
 from accountability.incidents.suspects import suspect_confirm, suspect_rule_out
+from accountability.web.http import client_ip
 from accountability.web.permissions import can_judge_suspect, can_view, require
 
 
@@ -60,7 +61,7 @@ def suspect_verdict(request, pk, suspect_pk):
         suspect=suspect,
         user=request.user,
         note=form.cleaned_data["note"],
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_ip(request),
     )
     if request.htmx:
         return _render_incident(request, pk)

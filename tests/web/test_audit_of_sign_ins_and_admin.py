@@ -42,3 +42,15 @@ def test_it_records_an_edit_made_in_the_django_admin(client):
     event = AuditEvent.objects.get(action="admin.add")
     assert event.actor == admin
     assert event.detail["model"] == "catalog.team" and event.detail["object_id"] == str(team.pk)
+
+
+def test_it_still_audits_when_the_client_address_is_not_an_ip(client):
+    UserFactory(username="alice")
+
+    response = client.post(
+        "/login/", {"username": "alice", "password": TEST_PASSWORD}, REMOTE_ADDR="unix-socket-peer"
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.ip_address is None
