@@ -22,7 +22,8 @@ from accountability.analysis.policy import policy_active, policy_evaluate_facts,
 from accountability.analysis.risk import risk_assessment_store, risk_factors, risk_score
 from accountability.changes.models import AIProvenance, Change, Deployment, Environment, Evidence, SignOff
 
-BATCH = 1000
+# Each radius holds a few graph-sized arrays (about 0.5 MB at 10,000 services) until it is stored.
+BATCH = 250
 
 
 def _environments(change_id: int) -> list[str]:
