@@ -8,7 +8,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from accountability.ingest.errors import PayloadError, SignatureError
 from accountability.ingest.models import Source
@@ -39,10 +38,11 @@ def _read_body(request: HttpRequest) -> bytes | None:
 
 @csrf_exempt
 @login_not_required
-@require_POST
 def receive(request: HttpRequest, kind: str, name: str) -> JsonResponse:
     """Answers as senders expect (DESIGN §15): 202 stored, 200 duplicate, 401 signature, 400 malformed,
     404 unknown source, 413 too large, and 503 when our database is down, so that PagerDuty retries."""
+    if request.method != "POST":
+        return _error(405, "webhooks are delivered with POST", Allow="POST")
     try:
         source = Source.objects.filter(kind=kind, name=name, enabled=True).first()
         if source is None:

@@ -177,3 +177,10 @@ def test_it_stores_a_delivery_whose_fields_hold_nul_characters(client, source):
     response = post(client, URL, body, github_headers(body, event="ping", delivery="nul-1"))
     assert response.status_code == 202
     assert Delivery.objects.get().event_type == "ping.created"
+
+
+def test_it_answers_405_in_json_to_anything_but_post(client, source):
+    response = client.get(URL)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {"status": "error", "error": "webhooks are delivered with POST"}
