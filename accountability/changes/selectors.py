@@ -210,6 +210,16 @@ def change_for_page(*, pk: int) -> Change:
     )
 
 
+def delegates_for(*, change: Change) -> QuerySet[Person]:
+    """Who an owner may name as the delegate on call through the bake window: the owning team's
+    active members."""
+    if change.service.owner_team_id is None:
+        return Person.objects.none()
+    return Person.objects.filter(memberships__team_id=change.service.owner_team_id, is_active=True).order_by(
+        "name"
+    )
+
+
 def standing_approvals(*, change: Change) -> list[SignOff]:
     """The change's approvals that no later entry revoked (from the prefetched sign-offs)."""
     signoffs = list(change.signoffs.all())

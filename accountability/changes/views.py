@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accountability.analysis.gaps import gap_acknowledge
 from accountability.analysis.models import Gap
-from accountability.catalog.models import Person, Team
+from accountability.catalog.models import Team
 from accountability.changes.forms import (
     AcknowledgeGapForm,
     GapsFilterForm,
@@ -21,6 +21,7 @@ from accountability.changes.models import Change, SignOff
 from accountability.changes.selectors import (
     change_for_page,
     changes_rows,
+    delegates_for,
     evidence_notes,
     gaps_by_team,
     gaps_for_team,
@@ -77,14 +78,6 @@ def my_signoffs(request):
     return render(request, "changes/my_signoffs.html", {"person": person, "queue": queue})
 
 
-def _delegates(change: Change):
-    if change.service.owner_team_id is None:
-        return Person.objects.none()
-    return Person.objects.filter(memberships__team_id=change.service.owner_team_id, is_active=True).order_by(
-        "name"
-    )
-
-
 def _production_policy(change: Change):
     return next(
         (result for result in change.policy_results.all() if result.environment == "production"), None
@@ -111,7 +104,7 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         "standing": standing_approvals(change=change),
         "ledger": ledger_state(),
         "sign_verdict": verdict,
-        "form": form or (SignOffForm(delegates=_delegates(change)) if verdict else None),
+        "form": form or (SignOffForm(delegates=delegates_for(change=change)) if verdict else None),
         "signing_policy": signoff_policy(change=change) if verdict else None,
         "revoke_form": revoke_form or RevokeForm(),
     }
@@ -132,7 +125,7 @@ def change_sign(request, pk):
     except Change.DoesNotExist:
         raise Http404("No such change.") from None
     check(can_sign_off(request.user, change))
-    form = SignOffForm(request.POST, delegates=_delegates(change))
+    form = SignOffForm(request.POST, delegates=delegates_for(change=change))
     if not form.is_valid():
         return _render_change(request, pk, form=form, status=400)
     data = form.cleaned_data
