@@ -184,21 +184,32 @@ def push(event: GitHubEvent) -> str:
         change.merged_at = change.merged_at or timestamp(
             get(head, "timestamp", default=None), field="head_commit.timestamp"
         )
-    paths: list[str] = []
-    for commit in commits:
-        Commit.objects.update_or_create(
+    rows = {
+        sha(commit, "id"): Commit(
             change=change,
             sha=sha(commit, "id"),
-            defaults={
-                "message": text(commit, "message", limit=100_000),
-                "author_name": text(commit, "author.name", limit=200),
-                "author_email": text(commit, "author.email", limit=254),
-                "author_login": text(commit, "author.username", limit=100),
-                "committed_at": timestamp(get(commit, "timestamp", default=None), field="commits.timestamp"),
-            },
+            message=text(commit, "message", limit=100_000),
+            author_name=text(commit, "author.name", limit=200),
+            author_email=text(commit, "author.email", limit=254),
+            author_login=text(commit, "author.username", limit=100),
+            committed_at=timestamp(get(commit, "timestamp", default=None), field="commits.timestamp"),
         )
-        for key in ("added", "modified", "removed"):
-            paths.extend(p for p in get(commit, key, list, default=[]) if isinstance(p, str))
+        for commit in commits
+    }
+    # One INSERT … ON CONFLICT for all of them: a push can carry hundreds of commits.
+    Commit.objects.bulk_create(
+        rows.values(),
+        update_conflicts=True,
+        unique_fields=["change", "sha"],
+        update_fields=["message", "author_name", "author_email", "author_login", "committed_at"],
+    )
+    paths = [
+        path
+        for commit in commits
+        for key in ("added", "modified", "removed")
+        for path in get(commit, key, list, default=[])
+        if isinstance(path, str)
+    ]
     change.commit_shas = sorted_union(change.commit_shas, [sha(c, "id") for c in commits])
     change.touches_schema_migration = change.touches_schema_migration or touches_migration(paths)
     change.save()
