@@ -31,6 +31,17 @@ SORTS = {
     "ai": (F("provenance__ai_share").desc(nulls_last=True), "-id"),
 }
 
+# Sorts on the risk score, which a change has only once analysis ran: the scored changes and the rest
+# are read as two segments, so the database walks the score's index for the first page instead of
+# joining every change of the period to its score before taking fifty.
+SEGMENTED_SORTS = {
+    "risk": (("-risk__score", "-merged_at", "-id"), True),
+    "-risk": (("risk__score", "-merged_at", "-id"), False),
+}
+UNSCORED_ORDER = ("-merged_at", "-id")
+# Counting a million rows exactly costs a scan and helps nobody choose a page.
+COUNT_CAP = 10_000
+
 
 def _active_approval() -> QuerySet[SignOff]:
     """Approvals of the outer change that no later entry revoked."""
@@ -103,10 +114,10 @@ class ReviewFilters:
 
 
 def review_changes(*, filters: ReviewFilters) -> QuerySet[Change]:
-    """The risk review's rows: recent and pending changes, filtered and sorted as the URL says.
+    """The risk review's rows: recent and pending changes, filtered as the URL says (unordered).
 
-    Only filters and ordering: the columns' subqueries are evaluated for the rows of one page by
-    `changes_rows`, not for every row that the sort has to look at.
+    Only filters: `review_ids` orders them, and the columns' subqueries are evaluated for the rows of
+    one page by `changes_rows`, not for every row that the sort has to look at.
     """
     changes = Change.objects.all()
     if filters.period in PERIODS:
@@ -142,7 +153,60 @@ def review_changes(*, filters: ReviewFilters) -> QuerySet[Change]:
         changes = changes.filter(risk__score__gte=filters.risk_min)
     if filters.risk_max is not None:
         changes = changes.filter(risk__score__lte=filters.risk_max)
-    return changes.order_by(*SORTS.get(filters.sort, SORTS["risk"]))
+    return changes
+
+
+class ReviewIds:
+    """The ids of the review's rows, as a sequence a Paginator can count and slice.
+
+    It reads its segments one after the other (one segment for most sorts; scored then unscored
+    changes for the risk sorts) and stops counting at COUNT_CAP; `capped` says when it did.
+    """
+
+    def __init__(self, segments: list[QuerySet[Change]]):
+        self.segments = [segment.values_list("pk", flat=True) for segment in segments]
+        self._counts: list[int] | None = None
+
+    def _segment_counts(self) -> list[int]:
+        if self._counts is None:
+            counts, left = [], COUNT_CAP + 1
+            for segment in self.segments:
+                found = segment[:left].count() if left > 0 else 0
+                counts.append(found)
+                left -= found
+            self._counts = counts
+        return self._counts
+
+    def count(self) -> int:
+        return min(sum(self._segment_counts()), COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        return sum(self._segment_counts()) > COUNT_CAP
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[int]:
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        ids: list[int] = []
+        offset = 0
+        for segment, size in zip(self.segments, self._segment_counts(), strict=True):
+            if start < offset + size and stop > offset:
+                ids.extend(segment[max(start - offset, 0) : min(stop, offset + size) - offset])
+            offset += size
+        return ids
+
+
+def review_ids(*, filters: ReviewFilters) -> ReviewIds:
+    """The ids of the risk review's rows in the order the URL asks for."""
+    changes = review_changes(filters=filters)
+    if filters.sort in SEGMENTED_SORTS or filters.sort not in SORTS:
+        order, scored_first = SEGMENTED_SORTS.get(filters.sort, SEGMENTED_SORTS["risk"])
+        scored = changes.filter(risk__isnull=False).order_by(*order)
+        unscored = changes.filter(risk__isnull=True).order_by(*UNSCORED_ORDER)
+        return ReviewIds([scored, unscored] if scored_first else [unscored, scored])
+    return ReviewIds([changes.order_by(*SORTS[filters.sort])])
 
 
 def changes_rows(*, ids: list[int]) -> list[Change]:

@@ -29,7 +29,7 @@ from accountability.changes.selectors import (
     metric_periods,
     metric_rows,
     person_for_user,
-    review_changes,
+    review_ids,
     signoff_queue,
     standing_approvals,
 )
@@ -53,7 +53,7 @@ def _partial(request, template: str, name: str) -> str:
 def review(request):
     form = ReviewFilterForm(request.GET, teams=list(Team.objects.values_list("slug", "name")))
     filters = form.filters()
-    ids = review_changes(filters=filters).values_list("pk", flat=True)
+    ids = review_ids(filters=filters)
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -64,6 +64,7 @@ def review(request):
         "filters": filters,
         "page": page,
         "rows": changes_rows(ids=list(page.object_list)),
+        "capped": ids.capped,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
     }

@@ -159,3 +159,34 @@ def test_it_runs_the_same_number_of_queries_for_3_or_30_rows(manager_client):
     many = count_queries(manager_client, "/review/", {})
     assert many == few
     assert many <= 10
+
+
+def test_it_lists_changes_not_scored_yet_after_the_scored_ones_across_pages(manager_client):
+    service = ServiceFactory()
+    for n in range(52):
+        change = ChangeFactory(service=service, title=f"Scored {n:02d}")
+        RiskAssessment.objects.create(change=change, score=n, factors=[], computed_at=timezone.now())
+    for n in range(3):
+        ChangeFactory(service=service, title=f"Unscored {n}")
+
+    first = manager_client.get("/review/").content.decode()
+    second = manager_client.get("/review/", {"page": "2"}).content.decode()
+    ascending = manager_client.get("/review/", {"sort": "-risk"}).content.decode()
+
+    assert "55 changes" in first
+    assert first.index("Scored 51") < first.index("Scored 02") and "Unscored" not in first
+    assert second.index("Scored 01") < second.index("Scored 00") < second.index("Unscored")
+    assert ascending.index("Unscored") < ascending.index("Scored 00") < ascending.index("Scored 01")
+
+
+def test_it_stops_counting_at_the_cap_and_says_so(manager_client, monkeypatch):
+    from accountability.changes import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 5)
+    for n in range(8):
+        make_change(title=f"Capped {n}")
+
+    body = manager_client.get("/review/").content.decode()
+
+    assert "5+ changes (narrow the filters to see them all)" in body
+    assert body.count("Capped ") == 5
