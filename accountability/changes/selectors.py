@@ -171,7 +171,8 @@ class ReviewIds:
         if self._counts is None:
             counts, left = [], COUNT_CAP + 1
             for segment in self.segments:
-                found = segment[:left].count() if left > 0 else 0
+                # Unordered: a sort under the LIMIT would read every row before counting any.
+                found = segment.order_by()[:left].count() if left > 0 else 0
                 counts.append(found)
                 left -= found
             self._counts = counts
