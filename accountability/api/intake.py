@@ -10,8 +10,8 @@ the target and a hash of the body; a retry finds the stored delivery and answers
 (duplicate: true).
 """
 
-import contextlib
 import hashlib
+import logging
 
 from django.http import HttpRequest
 from ninja import Header, Router, Status
@@ -34,6 +34,8 @@ from accountability.ingest.adapters import api as adapter
 from accountability.ingest.models import Delivery
 from accountability.ingest.processing import TRANSIENT_ERRORS, delivery_process
 from accountability.ingest.services import delivery_store
+
+logger = logging.getLogger(__name__)
 
 router = Router(tags=["intake"])
 
@@ -92,9 +94,13 @@ def _intake(
     if not created and bytes(delivery.body) != body:
         raise ApiError(409, "this Idempotency-Key was already used for a different request")
     if delivery.status == Delivery.Status.PENDING:
-        # Stored and committed already: on a transient error the worker applies it.
-        with contextlib.suppress(*TRANSIENT_ERRORS):
+        try:
             delivery_process(delivery_id=delivery.id)
+        except TRANSIENT_ERRORS:
+            pass  # stored and committed already: the worker applies it (202)
+        except Exception:
+            # Not the caller's fault and not lost: the delivery stays pending for the worker and the sweep.
+            logger.exception("intake delivery %s could not be applied now", delivery.id)
     delivery.refresh_from_db(fields=["status", "error"])
 
     change = adapter.change_find(service=service, sha=sha, **(lookup or {})) if service else None
