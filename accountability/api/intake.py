@@ -1,4 +1,4 @@
-"""CI intake: register a change, attach evidence, attach a rollback rehearsal.
+"""CI intake: register a change, attach evidence or a rollback rehearsal, record provenance by commit.
 
 Every write from outside goes through ingest (DESIGN §3): a request is authenticated, validated, stored as a
 Delivery of the `ci-api` source and committed, then applied at once through the same `delivery_process` a
