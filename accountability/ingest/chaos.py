@@ -63,8 +63,10 @@ class Plan:
 
 
 PLANS = {
-    "short": Plan(deliveries=600, rate=15, fault_every=5, sender_deadline=60, drain_timeout=150),
-    "full": Plan(deliveries=6000, rate=30, fault_every=8, sender_deadline=90, drain_timeout=300),
+    # The sweep re-enqueues one delivery at most every 4 x INGEST_SWEEP_AFTER_SECONDS (40 s here); a delivery
+    # whose message is lost twice needs a few of those, on a machine that may be busy: the drain waits long.
+    "short": Plan(deliveries=600, rate=15, fault_every=5, sender_deadline=60, drain_timeout=300),
+    "full": Plan(deliveries=6000, rate=30, fault_every=8, sender_deadline=90, drain_timeout=600),
 }
 
 
@@ -161,7 +163,7 @@ class Stack:
             DJANGO_SECURE_SSL_REDIRECT="0",
             LOG_LEVEL="WARNING",
             # Short enough that the drain takes seconds, long enough that a busy queue is not swept twice.
-            INGEST_SWEEP_AFTER_SECONDS="15",
+            INGEST_SWEEP_AFTER_SECONDS="10",
             INGEST_SWEEP_EVERY_SECONDS="5",
         )
         return env
@@ -262,6 +264,7 @@ class Stack:
 class Delivery:
     kind: str  # "github" or "pagerduty"
     key: str  # what it creates: the deployment id, or the PagerDuty event id
+    delivery_id: str  # the Delivery's external id
     body: bytes
     headers: dict[str, str]
 
@@ -283,7 +286,7 @@ def deliveries(count: int, run: str) -> list[Delivery]:
                 "X-GitHub-Delivery": f"chaos-{run}-{number}",
                 "X-Hub-Signature-256": f"sha256={signature}",
             }
-            made.append(Delivery("github", key, body, headers))
+            made.append(Delivery("github", key, f"chaos-{run}-{number}", body, headers))
         else:
             payload = copy.deepcopy(pagerduty)
             key = f"chaos-{run}-{number}"
@@ -292,7 +295,7 @@ def deliveries(count: int, run: str) -> list[Delivery]:
             body = json.dumps(payload).encode()
             signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
             headers = {"X-PagerDuty-Signature": f"v1={signature}"}
-            made.append(Delivery("pagerduty", key, body, headers))
+            made.append(Delivery("pagerduty", key, key, body, headers))
     return made
 
 
@@ -437,6 +440,20 @@ def drain(stack: Stack, timeout: float) -> int:
     return pending
 
 
+def delivery_states(stack: Stack, external_ids: list[str]) -> list[tuple]:
+    """(external id, status, attempts, error) of these deliveries, to say why one was not applied."""
+    import psycopg
+
+    with psycopg.connect(stack.admin_dsn()) as conn:
+        found = conn.execute(
+            "SELECT external_id, status, attempts, left(error, 300) FROM ingest_delivery "
+            "WHERE external_id = ANY(%s)",
+            [external_ids],
+        ).fetchall()
+    missing = set(external_ids) - {row[0] for row in found}
+    return [*found, *((external_id, "no delivery row", 0, "") for external_id in sorted(missing))]
+
+
 def applied_counts(stack: Stack) -> tuple[Counter, Counter, Counter]:
     """Rows produced per key: deployments, incident timeline lines, and delivery rows by status."""
     import psycopg
@@ -494,14 +511,16 @@ def run(plan: Plan, directory: Path) -> dict:
         log("stream finished; waiting for the sweep to leave nothing pending")
         still_pending = drain(stack, plan.drain_timeout)
         deployments, timeline, statuses = applied_counts(stack)
+        produced = {("github", key): n for key, n in deployments.items()}
+        produced.update({("pagerduty", key): n for key, n in timeline.items()})
+        lost = sorted(key for key in tally.acknowledged if produced.get(key, 0) == 0)
+        by_key = {(delivery.kind, delivery.key): delivery.delivery_id for delivery in batch}
+        why_lost = delivery_states(stack, [by_key[key] for key in lost[:5]])
     finally:
         stack.stop()
 
-    produced = {("github", key): n for key, n in deployments.items()}
-    produced.update({("pagerduty", key): n for key, n in timeline.items()})
     applied = sum(1 for n in produced.values() if n >= 1)
     twice = sorted(key for key, n in produced.items() if n > 1)
-    lost = sorted(key for key in tally.acknowledged if produced.get(key, 0) == 0)
     return {
         "sent": len(batch),
         "requests": sum(tally.statuses.values()) + tally.retried_connection,
@@ -519,7 +538,7 @@ def run(plan: Plan, directory: Path) -> dict:
         "faults": dict(Counter(faults)),
         "lost": len(lost),
         "applied_twice": len(twice),
-        "examples_lost": [key for _, key in lost[:5]],
+        "examples_lost": [list(row) for row in why_lost],
         "examples_twice": [key for _, key in twice[:5]],
     }
 
