@@ -16,16 +16,11 @@ pytestmark = pytest.mark.django_db
 CAUSE = re.compile(r"Suspected cause: ([a-z0-9-]+)@([0-9a-f]+)")
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        demo_seed(
-            seed=2026, now=timezone.now().replace(minute=0, second=0, microsecond=0), log=lambda line: None
-        )
-        yield
-        from django.core.management import call_command
-
-        call_command("flush", interactive=False, verbosity=0)
+@pytest.fixture
+def demo(db):
+    # Seeded inside each test's transaction (rolled back after it): committed module-wide data would
+    # be visible to other modules' tests sharing this database under pytest-xdist.
+    demo_seed(seed=2026, now=timezone.now().replace(minute=0, second=0, microsecond=0), log=lambda line: None)
 
 
 def test_it_finds_every_gap_code_of_the_design(demo):
