@@ -33,7 +33,7 @@ def owners_generated_unsigned_change() -> Change:
 def test_the_manager_filters_to_an_unsigned_ai_generated_tier_1_change_and_acknowledges_a_gap(page):
     target = owners_generated_unsigned_change()
     login(page, "manager")
-    page.get_by_role("link", name="Risk review").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Risk review").click()
 
     page.get_by_label("Tier").select_option("1")
     expect(page).to_have_url(re.compile(r"tier=1"))
@@ -75,7 +75,7 @@ def test_the_manager_filters_to_an_unsigned_ai_generated_tier_1_change_and_ackno
 def test_the_owner_sees_the_blast_radius_and_signs_with_an_override_reason(page):
     target = owners_generated_unsigned_change()
     login(page, "owner")
-    page.get_by_role("link", name="My sign-offs").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My sign-offs").click()
     page.locator(f'a[href="/changes/{target.pk}/"]').click()
 
     expect(page.get_by_role("heading", name="Blast radius: what breaks if I'm wrong")).to_be_visible()
@@ -105,7 +105,7 @@ def test_the_commander_finds_the_service_by_a_path_and_confirms_the_top_suspect(
     incident = Incident.objects.filter(resolved_at__isnull=True, suspects__isnull=False).distinct().first()
     service = incident.services.exclude(repositories=[]).first()
     login(page, "commander")
-    page.get_by_role("link", name="Who owns what").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Who owns what").click()
 
     page.get_by_label("Service, repository, path, team, person or PagerDuty id").fill(
         f"{service.repositories[0]}:src/handlers/health.py"
