@@ -26,9 +26,13 @@ def test_it_recomputes_a_change_on_a_worker_after_the_write_commits(celery_worke
     radius = wait_until(lambda: BlastRadius.objects.filter(change=change).first(), timeout=60)
     assert radius.impacted_count == 2
     assert wait_until(lambda: RiskAssessment.objects.filter(change=change).exists(), timeout=30)
-    assert Gap.objects.filter(
-        change=change, code="UNSIGNED_PRODUCTION_CHANGE", resolved_at__isnull=True
-    ).exists()
+    # The gap rescan commits after the results above, so it is waited for too.
+    assert wait_until(
+        lambda: Gap.objects.filter(
+            change=change, code="UNSIGNED_PRODUCTION_CHANGE", resolved_at__isnull=True
+        ).exists(),
+        timeout=30,
+    )
 
 
 def test_it_rescans_a_service_on_a_worker(celery_worker_process):
