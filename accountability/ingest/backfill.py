@@ -62,10 +62,10 @@ class BackfillResult:
     skipped: int  # not an object, no such source, no id or no body
 
 
-def deliveries_backfill(*, path: Path, chunk_bytes: int = 1 << 20) -> BackfillResult:
+def deliveries_backfill(*, path: Path) -> BackfillResult:
     """Stores every event of the file as a pending delivery, once per (source, id).
 
-    1. COPY the file's lines, unparsed, into a temporary table (streamed in chunks), dropping blank lines.
+    1. COPY the file's non-blank lines, unparsed, into a temporary table (streamed in batches).
     2. Parse them once, in PostgreSQL, into a second temporary table of ready rows; lines that are not an
        object, name no known source, or lack an id or a body are skipped (counted, reported).
     3. One INSERT … SELECT … ON CONFLICT DO NOTHING moves the ready rows into the deliveries: an event already
@@ -77,13 +77,7 @@ def deliveries_backfill(*, path: Path, chunk_bytes: int = 1 << 20) -> BackfillRe
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("CREATE TEMP TABLE backfill_lines (line text) ON COMMIT DROP")
-            with path.open("rb") as file, cursor.copy(_COPY) as copy:
-                while chunk := file.read(chunk_bytes):
-                    copy.write(chunk)
-            # CSV reads an empty line as NULL.
-            cursor.execute("DELETE FROM backfill_lines WHERE line IS NULL OR btrim(line) = ''")
-            cursor.execute("SELECT count(*) FROM backfill_lines")
-            read = cursor.fetchone()[0]
+            read = _copy_lines(cursor, path)
             cursor.execute(_STAGE)
             ready = cursor.rowcount
             cursor.execute(_UPSERT, [Delivery.Status.PENDING])
@@ -93,6 +87,24 @@ def deliveries_backfill(*, path: Path, chunk_bytes: int = 1 << 20) -> BackfillRe
     except DataError as error:
         raise BackfillError(f"{path}: {_first_bad_line(path) or str(error).splitlines()[0]}") from None
     return BackfillResult(read=read, stored=stored, duplicates=ready - stored, skipped=read - ready)
+
+
+def _copy_lines(cursor, path: Path, batch_lines: int = 10_000) -> int:
+    """Streams the non-blank lines into the staging table; returns how many. Blank lines are dropped here,
+    while streaming, so that PostgreSQL needs no extra pass to delete or count them."""
+    count, batch = 0, []
+    with path.open("rb") as file, cursor.copy(_COPY) as copy:
+        for line in file:
+            if not line.strip():
+                continue
+            batch.append(line if line.endswith(b"\n") else line + b"\n")
+            count += 1
+            if len(batch) == batch_lines:
+                copy.write(b"".join(batch))
+                batch.clear()
+        if batch:
+            copy.write(b"".join(batch))
+    return count
 
 
 def _first_bad_line(path: Path) -> str:
