@@ -231,30 +231,33 @@ class Stack:
 
     def worker_kill_all(self) -> None:
         """SIGKILL the worker and its pool processes together, as the OOM killer or a lost machine would."""
-        children = self.worker_pool_processes()
         self.kill("worker")
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
         self.start_worker()
 
+    def supervise(self) -> list[str]:
+        """Starts again a worker or beat that exited by itself, as a process supervisor (docker's restart
+        policy, systemd) does in production; returns their names. Celery's worker can exit on its own when
+        the broker goes away: kombu's Redis transport fails while restoring unacked messages of a closed
+        connection ("Unrecoverable error: AttributeError ... 'hostname'")."""
+        restarted = []
+        for name, start in (("worker", self.start_worker), ("beat", self.start_beat)):
+            if self.processes[name].poll() is not None:
+                self.kill(name)  # what is left of its process group, pool processes included
+                start()
+                restarted.append(name)
+        return restarted
+
     def kill(self, name: str) -> None:
+        """SIGKILL the process and everything it started (each was started in a process group of its own)."""
         process = self.processes[name]
-        if process.poll() is None:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
     def stop(self) -> None:
         for name in ("web", "beat", "worker", "redis"):
-            process = self.processes.get(name)
-            if process is None or process.poll() is not None:
-                continue
-            if name == "worker":
-                for pid in self.worker_pool_processes():
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-            process.kill()
-            process.wait()
+            if name in self.processes:
+                self.kill(name)
         if self.pg is not None:
             with contextlib.suppress(subprocess.SubprocessError):  # already stopped
                 self._pg_ctl("-D", str(self.pg.pgdata), "-m", "immediate", "stop")
@@ -368,7 +371,13 @@ class Sender:
             self.tally.given_up.add((delivery.kind, delivery.key))
 
 
-def stream(stack: Stack, plan: Plan, sender: Sender, batch: list[Delivery]) -> list[str]:
+def supervise(stack: Stack, crashes: Counter) -> None:
+    for name in stack.supervise():
+        crashes[name] += 1
+        log(f"{name} had exited by itself; started again (as a supervisor would)")
+
+
+def stream(stack: Stack, plan: Plan, sender: Sender, batch: list[Delivery], crashes: Counter) -> list[str]:
     """Sends every delivery twice while the faults take turns; returns the faults injected, in order."""
     stop = threading.Event()
     injected: list[str] = []
@@ -395,6 +404,7 @@ def stream(stack: Stack, plan: Plan, sender: Sender, batch: list[Delivery]) -> l
 
     def inject() -> None:
         while not stop.wait(plan.fault_every):
+            supervise(stack, crashes)
             fault = next(faults)
             log(fault())
             injected.append(fault.__name__)
@@ -422,7 +432,7 @@ def stream(stack: Stack, plan: Plan, sender: Sender, batch: list[Delivery]) -> l
     return injected
 
 
-def drain(stack: Stack, timeout: float) -> int:
+def drain(stack: Stack, timeout: float, crashes: Counter) -> int:
     """Waits until no delivery is pending; returns how many still are when the time is up."""
     import psycopg
 
@@ -436,6 +446,7 @@ def drain(stack: Stack, timeout: float) -> int:
         if pending == 0:
             return 0
         log(f"{pending} deliveries pending; waiting for the worker and the sweep")
+        supervise(stack, crashes)
         time.sleep(3)
     return pending
 
@@ -507,9 +518,10 @@ def run(plan: Plan, directory: Path) -> dict:
         sender = Sender(stack.port, tally)
         batch = deliveries(plan.deliveries, run=os.urandom(3).hex())
         log(f"sending {len(batch)} deliveries twice at {plan.rate:g}/s, a fault every {plan.fault_every:g}s")
-        faults = stream(stack, plan, sender, batch)
+        crashes: Counter = Counter()
+        faults = stream(stack, plan, sender, batch, crashes)
         log("stream finished; waiting for the sweep to leave nothing pending")
-        still_pending = drain(stack, plan.drain_timeout)
+        still_pending = drain(stack, plan.drain_timeout, crashes)
         deployments, timeline, statuses = applied_counts(stack)
         produced = {("github", key): n for key, n in deployments.items()}
         produced.update({("pagerduty", key): n for key, n in timeline.items()})
@@ -536,6 +548,7 @@ def run(plan: Plan, directory: Path) -> dict:
         "answers_by_status": dict(sorted(tally.statuses.items())),
         "connection_errors": dict(tally.connection_errors),
         "faults": dict(Counter(faults)),
+        "exited_by_itself_and_restarted": dict(crashes),
         "lost": len(lost),
         "applied_twice": len(twice),
         "examples_lost": [list(row) for row in why_lost],
