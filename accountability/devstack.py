@@ -153,7 +153,9 @@ def run(stack: ExitStack) -> int:
             env=env,
         ),
         "web": subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", WEB_ADDRESS, "--noreload"], cwd=BASE_DIR, env=env
+            [sys.executable, "manage.py", "runserver", WEB_ADDRESS, "--noreload", "--skip-checks"],
+            cwd=BASE_DIR,
+            env=env,
         ),
     }
     for name, process in processes.items():
