@@ -7,6 +7,16 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accountability.analysis.models import (
+    BlastRadius,
+    Gap,
+    MetricSnapshot,
+    Policy,
+    PolicyResult,
+    RiskAssessment,
+)
+from accountability.analysis.policy import DEFAULT_POLICY_RULES
+from accountability.api.models import ApiToken, GateDecision, ProtectionRuleRequest
 from accountability.audit.models import AuditEvent
 from accountability.catalog.models import (
     Dependency,
@@ -223,6 +233,11 @@ class SuspectChangeFactory(factory.django.DjangoModelFactory):
     change = factory.SubFactory(ChangeFactory)
     score = 0.5
     rank = 1
+    reasons = factory.LazyFunction(
+        lambda: [
+            {"code": "TIME_PROXIMITY", "points": 0.5, "sentence": "Deployed 2 h before the incident started."}
+        ]
+    )
     computed_at = factory.LazyFunction(timezone.now)
 
 
@@ -261,7 +276,126 @@ class ProvenanceRecordFactory(factory.django.DjangoModelFactory):
     kind = ProvenanceRecord.Kind.GIT_AI_NOTE
     commit_sha = factory.Sequence(lambda n: fake_sha(n + 20_000_000))
     external_id = factory.Sequence(lambda n: f"record-{n}")
-    content = ""
+    # A legacy-format git-ai note: one file, lines 1-10 written by one AI session.
+    content = (
+        'src/app.py\n  abcd1234abcd1234 1-10\n---\n{"schema_version": "authorship/3.0.0", "prompts": {}}\n'
+    )
+
+
+class BlastRadiusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BlastRadius
+
+    change = factory.SubFactory(ChangeFactory)
+    score = 1.0
+    impacted = factory.LazyAttribute(
+        lambda r: [{"service": r.change.service_id, "depth": 0, "path": [r.change.service_id], "weight": 1.0}]
+    )
+    impacted_count = 1
+    teams = factory.LazyAttribute(lambda r: [{"id": r.change.service.owner_team_id, "name": "Owning team"}])
+    on_call = factory.LazyFunction(lambda: [{"name": "On-call person"}])
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class RiskAssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RiskAssessment
+
+    change = factory.SubFactory(ChangeFactory)
+    score = 25
+    factors = factory.LazyFunction(
+        lambda: [{"code": "LARGE_DIFF", "points": 25, "sentence": "The diff is large."}]
+    )
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Policy
+
+    version = factory.Sequence(lambda n: 1000 + n)
+    rules = factory.LazyFunction(lambda: DEFAULT_POLICY_RULES)
+
+
+class PolicyResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyResult
+
+    change = factory.SubFactory(ChangeFactory)
+    environment = "production"
+    decision = "allow"
+    controls = factory.LazyFunction(
+        lambda: [{"code": "ci_tests_passed", "level": "required", "passed": True, "sentence": ""}]
+    )
+    policy = factory.SubFactory(PolicyFactory)
+    policy_version = factory.SelfAttribute("policy.version")
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class GapFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Gap
+
+    code = Gap.Code.SERVICE_NO_OWNER
+    severity = Gap.Severity.HIGH
+    service = factory.SubFactory(ServiceFactory, owner_team=None)
+    sentence = factory.LazyAttribute(lambda g: f"{g.service.name} has no owner team.")
+    first_seen = factory.LazyFunction(timezone.now)
+    last_seen = factory.LazyFunction(timezone.now)
+
+
+class MetricSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MetricSnapshot
+
+    scope = MetricSnapshot.Scope.ORGANISATION
+    period_start = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
+    period_end = factory.LazyFunction(timezone.now)
+    ai_level = "all"
+    deployments = 0
+    deploys_per_week = 0.0
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token row; tests that call the API create theirs with `token_create`, which returns the secret."""
+
+    class Meta:
+        model = ApiToken
+
+    name = factory.Sequence(lambda n: f"ci-{n}")
+    prefix = factory.Sequence(lambda n: f"{n:08x}")
+    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"token{n}".encode()).hexdigest())
+    scopes = factory.LazyFunction(lambda: [ApiToken.Scope.READ])
+
+
+class GateDecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GateDecision
+
+    change = factory.SubFactory(ChangeFactory)
+    service = factory.SelfAttribute("change.service")
+    service_slug = factory.SelfAttribute("change.service.slug")
+    sha = factory.SelfAttribute("change.sha")
+    environment = "production"
+    decision = GateDecision.Outcome.ALLOW
+    controls = factory.LazyFunction(
+        lambda: [{"code": "ci_tests_passed", "level": "required", "passed": True, "sentence": ""}]
+    )
+    requested_by = "api:ci"
+    at = factory.LazyFunction(timezone.now)
+
+
+class ProtectionRuleRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProtectionRuleRequest
+
+    repository = "acme/payments-api"
+    environment_name = "production"
+    environment = "production"
+    sha = factory.Sequence(fake_sha)
+    callback_url = "https://api.github.com/repos/acme/payments-api/actions/runs/1/deployment_protection_rule"
+    requested_at = factory.LazyFunction(timezone.now)
 
 
 def user_with_role(role: str, *, username: str = "", person: Person | None = None, **kwargs):

@@ -25,6 +25,15 @@ class TeamAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
 
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["person", "team", "role"]
+    list_filter = ["role", "team"]
+    search_fields = ["person__name", "team__name"]
+    autocomplete_fields = ["person", "team"]
+    list_select_related = ["person", "team"]
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "github_login", "pagerduty_user_id", "is_active", "departed_at"]

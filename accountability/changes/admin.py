@@ -6,6 +6,7 @@ from accountability.changes.models import (
     Commit,
     Deployment,
     Evidence,
+    ProvenanceRecord,
     RollbackPlan,
     SignOff,
 )
@@ -68,6 +69,17 @@ class EvidenceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "result", "source"]
     raw_id_fields = ["change", "recorded_by"]
     list_select_related = ["change__service"]
+
+
+@admin.register(ProvenanceRecord)
+class ProvenanceRecordAdmin(admin.ModelAdmin):
+    """The raw git-ai notes, Agent Trace records and attestations provenance is computed from."""
+
+    list_display = ["commit_sha", "kind", "repository", "change", "recorded_by", "recorded_at"]
+    list_filter = ["kind"]
+    search_fields = ["commit_sha", "repository", "external_id"]
+    raw_id_fields = ["change"]
+    readonly_fields = ["recorded_at"]
 
 
 @admin.register(RollbackPlan)
