@@ -380,8 +380,8 @@ def measure_backfill(plan: LoadPlan) -> list[tuple]:
     from accountability.ingest.models import Delivery
 
     source = _source("bench-backfill")
-    # A historical deployment carries what the adapter reads, not the whole webhook (~300 bytes, not ~7 KB):
-    # 1,000,000 full payloads would be 7 GB to write before any database work.
+    # A historical deployment carries what the adapter reads, not the whole webhook (~300 bytes, not 3 KB):
+    # 1,000,000 full payloads would be 3 GB to write before any database work.
     template = json.loads(DEPLOYMENT_SAMPLE.read_text())["deployment"]
     deployment = {key: template[key] for key in ("id", "sha", "ref", "environment", "created_at", "url")}
     body = json.dumps(
