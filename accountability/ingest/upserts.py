@@ -83,7 +83,8 @@ def service_for_repository(full_name: str) -> Service:
     if not full_name:
         raise PayloadError("the payload names no repository")
     listed = RawSQL(
-        'EXISTS (SELECT 1 FROM unnest("catalog_service"."repositories") r WHERE lower(r) = lower(%s))',
+        # Written exactly as the expression of the index catalog_service_repositories_lower, so it is used.
+        'catalog_lower_array("catalog_service"."repositories"::text[]) @> ARRAY[lower(%s)]::text[]',
         [full_name],
         output_field=BooleanField(),
     )
