@@ -284,7 +284,7 @@ CELERY_BEAT_SCHEDULE = {
     "api-protection-rules-reevaluate": {"task": "api.protection_rules_reevaluate", "schedule": 5 * 60.0},
 }
 
-# Analysis (DESIGN §7–§13). Windows are in hours/days as named; see docs/ for why each default.
+# Analysis (DESIGN §7-§13). Windows are in hours/days as named; see docs/ for why each default.
 ANALYSIS_BLAST_RADIUS_STORED_LIMIT = env_int("ANALYSIS_BLAST_RADIUS_STORED_LIMIT", 100)
 ANALYSIS_RECENT_CHANGE_DAYS = env_int("ANALYSIS_RECENT_CHANGE_DAYS", 30)
 ANALYSIS_SUSPECT_WINDOW_HOURS = env_int("ANALYSIS_SUSPECT_WINDOW_HOURS", 24)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
+from accountability.catalog.models import Person
 from tests.factories import (
     DependencyFactory,
     MembershipFactory,
@@ -37,6 +38,7 @@ def test_it_refuses_a_second_person_with_the_same_email_in_any_case():
 def test_it_allows_many_people_without_an_email():
     PersonFactory(email="", github_login="")
     PersonFactory(email="", github_login="")
+    assert Person.objects.filter(email="").count() == 2
 
 
 def test_it_refuses_a_github_login_claimed_by_two_people():

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from accountability.changes.models import SignOff
+from accountability.changes.models import Change, SignOff
 from tests.factories import (
     AIProvenanceFactory,
     ChangeFactory,
@@ -35,6 +35,7 @@ def test_it_allows_the_same_sha_on_another_service():
     # A monorepo merge deploys several services: one change each.
     change = ChangeFactory()
     ChangeFactory(service=ServiceFactory(), sha=change.sha)
+    assert Change.objects.filter(sha=change.sha).count() == 2
 
 
 def test_it_refuses_the_same_commit_twice_in_a_change():

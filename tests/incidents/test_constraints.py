@@ -3,6 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from accountability.incidents.models import Incident
 from tests.factories import IncidentEventFactory, IncidentFactory, SuspectChangeFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,7 @@ def test_it_refuses_the_same_incident_from_the_same_source_twice():
 def test_it_allows_the_same_external_id_from_another_source():
     IncidentFactory(source="pagerduty", external_id="42")
     IncidentFactory(source="cdevents", external_id="42")
+    assert Incident.objects.filter(external_id="42").count() == 2
 
 
 def test_it_refuses_the_same_timeline_event_twice():

@@ -3,6 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from accountability.ingest.models import Delivery
 from tests.factories import DeliveryFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +18,7 @@ def test_it_refuses_the_same_delivery_id_twice_from_a_source():
 def test_it_allows_the_same_delivery_id_from_another_source():
     DeliveryFactory(external_id="1")
     DeliveryFactory(external_id="1", source=SourceFactory())
+    assert Delivery.objects.filter(external_id="1").count() == 2
 
 
 def test_it_refuses_two_sources_with_the_same_name():
