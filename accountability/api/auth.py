@@ -17,9 +17,16 @@ class TokenAuth(HttpBearer):
         return token_authenticate(raw=token.strip())
 
 
-def require_scope(request: HttpRequest, scope: str) -> ApiToken:
-    """The request's token, if it carries `scope`; otherwise a 403 naming the missing scope."""
-    token: ApiToken = request.auth
-    if scope not in token.scopes:
-        raise ApiError(403, f"this token lacks the '{scope}' scope")
-    return token
+class ScopedTokenAuth(TokenAuth):
+    """A token that carries `scope`. Checked as authentication, before the request's body or query is
+    validated, so a token without the scope gets 403 whatever it sent."""
+
+    def __init__(self, scope: str):
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = super().authenticate(request, token)
+        if found is not None and self.scope not in found.scopes:
+            raise ApiError(403, f"this token lacks the '{self.scope}' scope")
+        return found

@@ -9,7 +9,7 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
 from accountability.analysis.models import Gap
-from accountability.api.auth import require_scope
+from accountability.api.auth import ScopedTokenAuth
 from accountability.api.decisions import gate_decisions_for
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.intake import router as intake_router
@@ -248,9 +248,9 @@ def _item(request: HttpRequest, change: Change, *, deployments: list, approved: 
     response={200: ChangePage, **READ_ERRORS},
     summary="Changes, filtered as on the risk review; newest merge first",
     tags=["changes"],
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request, ChangeFilters)
     if filters.risk_min is not None and filters.risk_max is not None and filters.risk_min > filters.risk_max:
         raise ApiError(
@@ -429,9 +429,9 @@ def _detail(request: HttpRequest, change: Change) -> dict:
     "/changes/{change_id}",
     response={200: ChangeDetailOut, **READ_ERRORS},
     summary="One change with provenance, evidence, rollback plan, blast radius, risk, policy and sign-offs",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def change_detail(request: HttpRequest, change_id: int):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request)
     try:
         change = change_for_page(pk=change_id)
@@ -444,9 +444,9 @@ def change_detail(request: HttpRequest, change_id: int):
     "/services/{service}/changes/{sha}",
     response={200: ChangeDetailOut, **READ_ERRORS},
     summary="The change of a service at a commit sha (what a pipeline knows)",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def change_by_sha(request: HttpRequest, service: str, sha: str):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request)
     change_id = (
         Change.objects.filter(service__slug=service, sha=sha.lower()).values_list("id", flat=True).first()

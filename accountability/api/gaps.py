@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from accountability.analysis.models import Gap
-from accountability.api.auth import require_scope
+from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
@@ -51,9 +51,9 @@ class GapPage(Schema):
     "/gaps",
     response={200: GapPage, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Ownership gaps, newest first",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def gap_list(request: HttpRequest, filters: Query[GapFilters]):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request, GapFilters)
     gaps = Gap.objects.select_related("service", "team", "person", "accountable_team").filter(
         resolved_at__isnull=filters.open

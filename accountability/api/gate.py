@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema
 
-from accountability.api.auth import require_scope
+from accountability.api.auth import ScopedTokenAuth
 from accountability.api.decisions import gate_decide
 from accountability.api.errors import reject_unknown_query
 from accountability.api.models import ApiToken
@@ -54,9 +54,10 @@ class GateOut(Schema):
         "Evaluates the active policy for the change and records the decision. An unknown service or an "
         "unregistered change is a `deny` with a control saying so, never a 404."
     ),
+    auth=ScopedTokenAuth(ApiToken.Scope.GATE),
 )
 def gate(request: HttpRequest, payload: GateIn):
-    token = require_scope(request, ApiToken.Scope.GATE)
+    token: ApiToken = request.auth
     reject_unknown_query(request)
     decision = gate_decide(
         service_slug=payload.service, sha=payload.sha, environment=payload.environment, token=token

@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from accountability.api.auth import require_scope
+from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.outputs import PersonRef, Reason, ServiceRef, person_ref, service_ref
@@ -90,9 +90,13 @@ def _incident(incident: Incident) -> dict:
     }
 
 
-@router.get("/incidents", response={200: IncidentPage, **READ_ERRORS}, summary="Incidents, newest first")
+@router.get(
+    "/incidents",
+    response={200: IncidentPage, **READ_ERRORS},
+    summary="Incidents, newest first",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
+)
 def incident_list(request: HttpRequest, filters: Query[IncidentFilters]):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request, IncidentFilters)
     incidents = Incident.objects.select_related("commander").prefetch_related(
         Prefetch("services", queryset=Service.objects.only("id", "slug", "name", "tier").order_by("slug"))
@@ -115,9 +119,9 @@ def incident_list(request: HttpRequest, filters: Query[IncidentFilters]):
     "/incidents/{incident_id}",
     response={200: IncidentDetailOut, **READ_ERRORS},
     summary="An incident with its suspect changes, ranked, each with its reasons",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def incident_detail(request: HttpRequest, incident_id: int):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request)
     try:
         incident = incident_for_page(pk=incident_id)

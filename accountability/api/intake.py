@@ -16,7 +16,7 @@ import logging
 from django.http import HttpRequest
 from ninja import Header, Router, Status
 
-from accountability.api.auth import require_scope
+from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError
 from accountability.api.models import ApiToken
 from accountability.api.schemas import (
@@ -155,13 +155,14 @@ def _existing_change(service: str, sha: str) -> None:
     "/changes",
     response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
     summary="Register a change with its provenance, evidence and rollback plan",
+    auth=ScopedTokenAuth(ApiToken.Scope.CHANGES_WRITE),
 )
 def change_register(
     request: HttpRequest,
     payload: ChangeIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token = require_scope(request, ApiToken.Scope.CHANGES_WRITE)
+    token: ApiToken = request.auth
     if not Service.objects.filter(slug=payload.service).exists():
         raise ApiError(
             422, f"no service {payload.service!r}", [{"field": "body.service", "message": "unknown service"}]
@@ -180,6 +181,7 @@ def change_register(
     "/changes/{service}/{sha}/evidence",
     response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
     summary="Attach evidence (tests, review, canary, …) to a registered change",
+    auth=ScopedTokenAuth(ApiToken.Scope.EVIDENCE_WRITE),
 )
 def evidence_attach(
     request: HttpRequest,
@@ -188,7 +190,7 @@ def evidence_attach(
     payload: EvidenceAttachIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token = require_scope(request, ApiToken.Scope.EVIDENCE_WRITE)
+    token: ApiToken = request.auth
     _existing_change(service, sha)
     return _intake(
         request,
@@ -203,6 +205,7 @@ def evidence_attach(
     "/changes/{service}/{sha}/rollback-rehearsals",
     response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
     summary="Record a rehearsal of the change's rollback",
+    auth=ScopedTokenAuth(ApiToken.Scope.EVIDENCE_WRITE),
 )
 def rollback_rehearsal_attach(
     request: HttpRequest,
@@ -211,7 +214,7 @@ def rollback_rehearsal_attach(
     payload: RollbackRehearsalIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token = require_scope(request, ApiToken.Scope.EVIDENCE_WRITE)
+    token: ApiToken = request.auth
     _existing_change(service, sha)
     return _intake(
         request,
@@ -226,13 +229,14 @@ def rollback_rehearsal_attach(
     "/provenance",
     response={200: IntakeOut, 201: IntakeOut, 202: IntakeOut, **ERRORS},
     summary="Record git-ai notes or Agent Trace records for commits, before or after their change",
+    auth=ScopedTokenAuth(ApiToken.Scope.CHANGES_WRITE),
 )
 def provenance_record(
     request: HttpRequest,
     payload: ProvenanceRecordsIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token = require_scope(request, ApiToken.Scope.CHANGES_WRITE)
+    token: ApiToken = request.auth
     shas = [note.commit_sha for note in payload.git_ai_notes] + [
         str(record["vcs"]["revision"]) for record in payload.agent_traces
     ]

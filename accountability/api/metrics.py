@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from accountability.analysis.models import MetricSnapshot
-from accountability.api.auth import require_scope
+from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.schemas import ErrorOut
@@ -55,9 +55,9 @@ class MetricsOut(Schema):
     "/metrics",
     response={200: MetricsOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Deployment frequency, lead time, change failure rate and time to restore, by AI level",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def metrics(request: HttpRequest, query: Query[MetricsQuery]):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request, MetricsQuery)
     if query.team and query.service:
         raise ApiError(

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from accountability.api.auth import require_scope
+from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.outputs import (
@@ -104,9 +104,13 @@ def _service_item(service: Service) -> dict:
     }
 
 
-@router.get("/services", response={200: ServicePage, **READ_ERRORS}, summary="Services, by slug")
+@router.get(
+    "/services",
+    response={200: ServicePage, **READ_ERRORS},
+    summary="Services, by slug",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
+)
 def service_list(request: HttpRequest, filters: Query[ServiceFilters]):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request, ServiceFilters)
     services = Service.objects.select_related("owner_team", "owner_of_record")
     if filters.team:
@@ -127,9 +131,9 @@ def service_list(request: HttpRequest, filters: Query[ServiceFilters]):
     "/services/{slug}",
     response={200: ServiceDetailOut, **READ_ERRORS},
     summary="A service: owner of record, team, on call now, dependencies both ways, recent changes",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def service_detail(request: HttpRequest, slug: str):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request)
     try:
         service = service_for_page(slug=slug)
@@ -183,9 +187,9 @@ class OwnersQuery(Schema):
     "/owners",
     response={200: OwnersOut, **READ_ERRORS},
     summary="Who owns a path of a repository (CODEOWNERS, last matching rule wins)",
+    auth=ScopedTokenAuth(ApiToken.Scope.READ),
 )
 def owners_lookup(request: HttpRequest, query: Query[OwnersQuery]):
-    require_scope(request, ApiToken.Scope.READ)
     reject_unknown_query(request, OwnersQuery)
     rows = list(PathOwner.objects.filter(repository__iexact=query.repository).order_by("line"))
     if not rows:

@@ -66,3 +66,23 @@ def test_it_stores_only_the_hash_of_a_token(make_token):
     assert raw not in (token.token_hash, token.prefix)
     assert raw.startswith(f"acc_{token.prefix}_")
     assert len(token.token_hash) == 64
+
+
+def test_it_refuses_a_token_without_the_scope_before_reading_the_body(client, make_token):
+    # The scope is checked as authentication: a malformed body from the wrong token is a 403, not a 422
+    # that would tell the caller how to shape a request it may not make.
+    raw = make_token("read")
+
+    response = post(client, raw, body={"sha": 5})
+
+    assert response.status_code == 403
+    assert response.json()["message"] == "this token lacks the 'changes:write' scope"
+
+
+def test_it_refuses_a_token_without_the_read_scope_before_reading_the_query(client, make_token):
+    raw = make_token("gate")
+
+    response = client.get("/api/v1/changes?risk_min=lots", HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    assert response.status_code == 403
+    assert response.json()["message"] == "this token lacks the 'read' scope"
