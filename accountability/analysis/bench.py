@@ -10,6 +10,7 @@ value, and whether the target is met.
 """
 
 import hashlib
+import json
 import os
 import random
 import statistics
@@ -585,6 +586,126 @@ def generate(scale: str) -> dict[str, float]:
     return timings
 
 
+FILL_BATCH = 100_000
+FACTS_SQL = """
+    SELECT change.id, change.service_id, change.additions + change.deletions, change.touches_schema_migration,
+           change.ai_level, plan.strategy, plan.data_reversible, plan.last_rehearsed_at,
+           coalesce(evidence.ci_passed, false), coalesce(evidence.ci_failed, false),
+           coalesce(evidence.reviewed, false), deployment.finished_at,
+           approval.id, approval.signer_id, approval.created_at
+    FROM changes_change AS change
+    LEFT JOIN changes_rollbackplan AS plan ON plan.change_id = change.id
+    LEFT JOIN LATERAL (
+        SELECT bool_or(kind = 'ci_tests' AND result = 'passed') AS ci_passed,
+               bool_or(kind = 'ci_tests' AND result = 'failed') AS ci_failed,
+               bool_or(kind = 'human_review' AND result = 'passed') AS reviewed
+        FROM changes_evidence WHERE change_id = change.id
+    ) AS evidence ON true
+    LEFT JOIN LATERAL (
+        SELECT min(finished_at) AS finished_at FROM changes_deployment
+        WHERE change_id = change.id AND environment = 'production'
+    ) AS deployment ON true
+    LEFT JOIN LATERAL (
+        SELECT id, signer_id, created_at FROM changes_signoff
+        WHERE change_id = change.id AND change.approved AND decision = 'approve'
+        ORDER BY id DESC LIMIT 1
+    ) AS approval ON true
+    WHERE change.id >= %(start)s AND change.id < %(stop)s
+      AND NOT EXISTS (SELECT 1 FROM analysis_riskassessment AS risk WHERE risk.change_id = change.id)
+"""
+
+
+def analysis_results_fill() -> int:
+    """Writes a risk assessment and a blast radius summary, with COPY, for every change that has none.
+
+    In production every change gets both when it is ingested; the bench's history must have them too,
+    or the risk review would sort a million changes none of which has a score.
+
+    1. Walk the dependency graph once per service: a change's radius is its service's (score, count,
+       unknown services; the impacted list, teams and on-call are left empty, and a schema migration
+       does not widen it here).
+    2. Read each change's facts (AI level, size, plan, evidence, approval, first production deploy)
+       in id ranges, and score it with the real risk factors (analysis/risk.py).
+    3. COPY the radii, then the assessments; the triggers of changes migration 0005 copy both scores
+       onto the changes, which are compacted afterwards.
+    """
+    from django.db import connection
+
+    from accountability.analysis.blast_radius import STORED_COLUMNS, blast_radius_compute
+    from accountability.analysis.facts import Approval, ChangeFacts, RollbackFacts, _off_hours
+    from accountability.analysis.graph import graph_get
+    from accountability.analysis.risk import risk_factors, risk_score
+
+    graph = graph_get()
+    radius_of = {}
+    filled = 0
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor
+        cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM changes_change")
+        stop_id = cursor.fetchone()[0]
+        for start in range(1, stop_id, FILL_BATCH):
+            cursor.execute(FACTS_SQL, {"start": start, "stop": start + FILL_BATCH})
+            rows = cursor.fetchall()
+            radii, risks = [], []
+            for (
+                change_id,
+                service_id,
+                diff_lines,
+                migration,
+                ai_level,
+                strategy,
+                reversible,
+                rehearsed_at,
+                ci_passed,
+                ci_failed,
+                reviewed,
+                deployed_at,
+                approval_id,
+                signer_id,
+                approved_at,
+            ) in rows:
+                if service_id not in radius_of:
+                    result = blast_radius_compute(graph=graph, service_id=service_id)
+                    radius_of[service_id] = (result.score, result.unknown, result.count, result.unknown_count)
+                score, unknown, count, unknown_count = radius_of[service_id]
+                radii.append(
+                    (change_id, score, unknown, "[]", count, unknown_count, "[]", "[]", graph.version, NOW)
+                )
+                facts = ChangeFacts(
+                    change_id=change_id,
+                    service_id=service_id,
+                    ai_level=ai_level,
+                    touches_schema_migration=migration,
+                    diff_lines=diff_lines,
+                    ci_passed=ci_passed,
+                    ci_failed=ci_failed,
+                    human_review_ok=reviewed,
+                    rollback=RollbackFacts(strategy, reversible, rehearsed_at, False) if strategy else None,
+                    approval=Approval(approval_id, signer_id, "", approved_at) if approval_id else None,
+                    deployed_off_hours=bool(deployed_at and _off_hours(deployed_at)),
+                    blast_radius_score=score,
+                    blast_radius_unknown=unknown,
+                    blast_radius_count=count,
+                    evaluated_at=NOW,
+                )
+                factors = risk_factors(facts=facts)
+                risks.append(
+                    (change_id, risk_score(factors=factors), json.dumps([f.as_json() for f in factors]), NOW)
+                )
+            # A radius may exist without an assessment (the analysis half writes both, but may be stopped).
+            cursor.execute(
+                "DELETE FROM analysis_blastradius WHERE change_id = ANY(%s)", [[row[0] for row in radii]]
+            )
+            _copy(cursor, "analysis_blastradius", STORED_COLUMNS, radii)
+            _copy(cursor, "analysis_riskassessment", ["change_id", "score", "factors", "computed_at"], risks)
+            filled += len(risks)
+        if filled:
+            # The triggers rewrote each change twice (radius, then risk): compact the table as a
+            # production one would be, or every page read would touch three times the pages.
+            cursor.execute("VACUUM FULL ANALYZE changes_change")
+    return filled
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -762,6 +883,13 @@ def main() -> int:
     else:
         call_command("migrate", verbosity=0, skip_checks=True)
         print(f"Reusing database {connection.settings_dict['NAME']} (BENCH_REGENERATE=1 to rebuild it).")
+    started = time.monotonic()
+    filled = analysis_results_fill()
+    if filled:
+        print(
+            f"Wrote risk assessments and blast radii of {filled:,} changes "
+            f"in {time.monotonic() - started:.0f} s."
+        )
     counts = {}
     with connection.cursor() as cursor:
         for label, table in (

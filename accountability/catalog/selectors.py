@@ -179,10 +179,18 @@ def team_on_call(*, team: Team | None, at: datetime | None = None) -> OnCall:
     if team is None:
         return OnCall(now=[], next=[])
     at = at or timezone.now()
-    shifts = OnCallShift.objects.filter(team=team).select_related("person")
-    now = list(shifts.filter(start__lte=at, end__gt=at).order_by("escalation_level", "start"))
-    upcoming = list(shifts.filter(start__gt=at, start__lte=at + timedelta(days=14)).order_by("start")[:3])
-    return OnCall(now=now, next=upcoming)
+    # One query for both: the shifts not over yet that start within 14 days.
+    shifts = list(
+        OnCallShift.objects.filter(team=team, end__gt=at, start__lte=at + timedelta(days=14))
+        .select_related("person")
+        .order_by("start", "escalation_level")
+    )
+    now = [shift for shift in shifts if shift.start <= at]
+    now.sort(key=lambda shift: (shift.escalation_level, shift.start))
+    return OnCall(now=now, next=[shift for shift in shifts if shift.start > at][:3])
+
+
+EDGE_FIELDS = ("from_service", "to_service", "kind", "criticality")
 
 
 def service_for_page(*, slug: str) -> Service:
@@ -190,17 +198,18 @@ def service_for_page(*, slug: str) -> Service:
         _services()
         .select_related("default_rollback_plan", "owner_team__parent")
         .prefetch_related(
+            # The neighbours' names and slugs only: a datastore has dozens of them.
             Prefetch(
                 "dependencies",
-                queryset=Dependency.objects.select_related("to_service__owner_team").order_by(
-                    "to_service__name"
-                ),
+                queryset=Dependency.objects.select_related("to_service")
+                .only(*EDGE_FIELDS, "to_service__name", "to_service__slug")
+                .order_by("to_service__name"),
             ),
             Prefetch(
                 "dependents",
-                queryset=Dependency.objects.select_related("from_service__owner_team").order_by(
-                    "from_service__name"
-                ),
+                queryset=Dependency.objects.select_related("from_service")
+                .only(*EDGE_FIELDS, "from_service__name", "from_service__slug")
+                .order_by("from_service__name"),
             ),
         )
         .get(slug=slug)
@@ -212,6 +221,7 @@ def service_recent_changes(*, service: Service, limit: int = 10) -> list[Change]
     return list(
         Change.objects.filter(service=service)
         .select_related("rollback_plan", "provenance")
+        .defer("provenance__ai_lines")  # line ranges of every AI-written file: the change page shows them
         .prefetch_related(
             Prefetch("deployments", queryset=Deployment.objects.order_by("-finished_at", "-id")),
         )

@@ -1,8 +1,15 @@
+from datetime import UTC, datetime
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 from accountability.catalog.models import Person, Service
+
+# When a change is still pending (not merged): see Change.review_at.
+PENDING = datetime.max.replace(tzinfo=UTC)
+REVIEW_FILTERS = ("service_tier", "approved", "ai_level", "service_id")
 
 
 class Change(models.Model):
@@ -30,6 +37,25 @@ class Change(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What the risk review filters and sorts on, copied from the rows that own it (risk assessment,
+    # blast radius, provenance, the ledger, the service) so that one index walk of this table serves a
+    # page. Database triggers keep the copies true on every write path, COPY and bulk upserts included,
+    # and ignore whatever Django writes here (migration 0005); read them, never set them.
+    risk_score = models.PositiveSmallIntegerField(null=True, editable=False)
+    blast_score = models.FloatField(null=True, editable=False)
+    service_tier = models.PositiveSmallIntegerField(null=True, editable=False)
+    ai_level = models.CharField(max_length=20, default="unknown", editable=False)
+    ai_share = models.DecimalField(max_digits=5, decimal_places=4, null=True, editable=False)
+    approved = models.BooleanField(default=False, editable=False, help_text="An approval no entry revoked")
+    last_decision = models.CharField(max_length=10, blank=True, editable=False)
+    last_signer = models.CharField(max_length=200, blank=True, editable=False)
+    # "Merged in the period, or still pending" as one range the indexes can walk (an OR with IS NULL
+    # cannot be an index condition): the merge time, or the end of time while pending. It sorts as
+    # merged_at does with pending changes first.
+    review_at = models.GeneratedField(
+        expression=Coalesce("merged_at", Value(PENDING)), output_field=models.DateTimeField(), db_persist=True
+    )
+
     class Meta:
         ordering = ["-merged_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["service", "sha"], name="change_unique_service_sha")]
@@ -37,6 +63,33 @@ class Change(models.Model):
             models.Index(fields=["sha"]),
             models.Index(fields=["repository", "pr_number"]),
             models.Index(fields=["-merged_at"]),
+            # The review's sorts, each ending in the id so that pages never overlap. Each carries the
+            # filter columns so that a walk checks them in the index, without reading the table.
+            models.Index(
+                F("risk_score").desc(nulls_last=True),
+                F("review_at").desc(),
+                F("id").desc(),
+                name="change_review_risk",
+                include=REVIEW_FILTERS,
+            ),
+            models.Index(
+                F("blast_score").desc(nulls_last=True),
+                F("id").desc(),
+                name="change_review_blast",
+                include=("review_at", "risk_score", *REVIEW_FILTERS),
+            ),
+            models.Index(
+                F("ai_share").desc(nulls_last=True),
+                F("id").desc(),
+                name="change_review_ai",
+                include=("review_at", "risk_score", *REVIEW_FILTERS),
+            ),
+            models.Index(
+                F("review_at").desc(),
+                F("id").desc(),
+                name="change_review_recent",
+                include=("risk_score", *REVIEW_FILTERS),
+            ),
         ]
 
     def __str__(self) -> str:

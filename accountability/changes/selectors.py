@@ -3,9 +3,8 @@
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
@@ -22,80 +21,19 @@ PERIODS = {
 }
 
 SORTS = {
-    "risk": (F("risk__score").desc(nulls_last=True), "-merged_at", "-id"),
-    "-risk": (F("risk__score").asc(nulls_first=True), "-merged_at", "-id"),
-    "merged": ("-merged_at", "-id"),
-    "-merged": ("merged_at", "id"),
-    "blast": (F("blast_radius__score").desc(nulls_last=True), "-id"),
-    "service": ("service__name", "-merged_at", "-id"),
-    "ai": (F("provenance__ai_share").desc(nulls_last=True), "-id"),
+    # Each sort is served by an index of the same order (Change.Meta.indexes); "-risk" is the
+    # exact reverse of "risk", so the database walks that index backwards.
+    "risk": (F("risk_score").desc(nulls_last=True), "-review_at", "-id"),
+    "-risk": (F("risk_score").asc(nulls_first=True), "review_at", "id"),
+    "merged": ("-review_at", "-id"),
+    "-merged": ("review_at", "id"),
+    "blast": (F("blast_score").desc(nulls_last=True), "-id"),
+    "service": ("service__name", "-review_at", "-id"),
+    "ai": (F("ai_share").desc(nulls_last=True), "-id"),
 }
-
-# Sorts on the risk score, which a change has only once analysis ran: the scored changes and the rest
-# are read as two segments, so the database walks the score's index for the first page instead of
-# joining every change of the period to its score before taking fifty.
-SEGMENTED_SORTS = {
-    "risk": (("-risk__score", "-merged_at", "-id"), True),
-    "-risk": (("risk__score", "-merged_at", "-id"), False),
-}
-UNSCORED_ORDER = ("-merged_at", "-id")
-# Counting a million rows exactly costs a scan and helps nobody choose a page.
-COUNT_CAP = 10_000
-
-
-def _active_approval() -> QuerySet[SignOff]:
-    """Approvals of the outer change that no later entry revoked."""
-    revoked = SignOff.objects.filter(revokes=OuterRef("pk"))
-    return SignOff.objects.filter(change=OuterRef("pk"), decision=SignOff.Decision.APPROVE).exclude(
-        Exists(revoked)
-    )
-
-
-def _with_signoff_state(changes: QuerySet[Change]) -> QuerySet[Change]:
-    last = SignOff.objects.filter(change=OuterRef("pk")).order_by("-id")
-    return changes.annotate(
-        approved=Exists(_active_approval()),
-        last_decision=Subquery(last.values("decision")[:1]),
-        last_signer=Subquery(last.values("signer__name")[:1]),
-    )
-
-
-def changes_for_table() -> QuerySet[Change]:
-    """Changes with everything a row of the review table shows, in a fixed number of queries."""
-    passed_kinds = (
-        Evidence.objects.filter(change=OuterRef("pk"), result=Evidence.Result.PASSED)
-        .order_by()
-        .values("kind")
-        .distinct()
-    )
-    failed_kinds = (
-        Evidence.objects.filter(change=OuterRef("pk"))
-        .exclude(result=Evidence.Result.PASSED)
-        .order_by()
-        .values("kind")
-        .distinct()
-    )
-    changes = (
-        Change.objects.select_related(
-            "service__owner_team",
-            "service__owner_of_record",
-            "service__default_rollback_plan",
-            "provenance",
-            "rollback_plan",
-            "risk",
-            "blast_radius",
-        )
-        .annotate(evidence_passed=ArraySubquery(passed_kinds), evidence_failing=ArraySubquery(failed_kinds))
-        .prefetch_related(
-            Prefetch("deployments", queryset=Deployment.objects.order_by("-finished_at", "-id")),
-            Prefetch(
-                "policy_results",
-                queryset=PolicyResult.objects.filter(environment=Environment.PRODUCTION),
-                to_attr="production_policy",
-            ),
-        )
-    )
-    return _with_signoff_state(changes)
+# Counting a million rows exactly costs a scan and helps nobody choose a page: past this many the
+# page says "N+ changes" and asks for narrower filters.
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -116,14 +54,14 @@ class ReviewFilters:
 def review_changes(*, filters: ReviewFilters) -> QuerySet[Change]:
     """The risk review's rows: recent and pending changes, filtered as the URL says (unordered).
 
-    Only filters: `review_ids` orders them, and the columns' subqueries are evaluated for the rows of
-    one page by `changes_rows`, not for every row that the sort has to look at.
+    Only filters, on the change's own columns where it can: `review_ids` orders them, and the
+    rows of one page are loaded by `review_rows` (changes/rows.py).
     """
     changes = Change.objects.all()
     if filters.period in PERIODS:
         since = timezone.now() - PERIODS[filters.period]
-        # Pending changes (not merged yet) stay in view whatever the period.
-        changes = changes.filter(Q(merged_at__gte=since) | Q(merged_at__isnull=True))
+        # Pending changes (not merged yet) stay in view whatever the period: see Change.review_at.
+        changes = changes.filter(review_at__gte=since)
     if filters.team:
         changes = changes.filter(service__owner_team__slug=filters.team)
     if filters.service:
@@ -133,16 +71,13 @@ def review_changes(*, filters: ReviewFilters) -> QuerySet[Change]:
             Exists(Deployment.objects.filter(change=OuterRef("pk"), environment=filters.environment))
         )
     if filters.tier:
-        changes = changes.filter(service__tier=filters.tier)
+        changes = changes.filter(service_tier=filters.tier)
     if filters.ai_level:
-        if filters.ai_level == "unknown":
-            changes = changes.filter(Q(provenance__isnull=True) | Q(provenance__level="unknown"))
-        else:
-            changes = changes.filter(provenance__level=filters.ai_level)
+        changes = changes.filter(ai_level=filters.ai_level)
     if filters.signoff == "signed":
-        changes = changes.filter(Exists(_active_approval()))
+        changes = changes.filter(approved=True)
     elif filters.signoff == "unsigned":
-        changes = changes.filter(~Exists(_active_approval()))
+        changes = changes.filter(approved=False)
     if filters.gap:
         open_gaps = Gap.objects.filter(code=filters.gap, resolved_at__isnull=True)
         changes = changes.filter(
@@ -150,69 +85,71 @@ def review_changes(*, filters: ReviewFilters) -> QuerySet[Change]:
             | Exists(open_gaps.filter(service=OuterRef("service_id"), change__isnull=True))
         )
     if filters.risk_min is not None:
-        changes = changes.filter(risk__score__gte=filters.risk_min)
+        changes = changes.filter(risk_score__gte=filters.risk_min)
     if filters.risk_max is not None:
-        changes = changes.filter(risk__score__lte=filters.risk_max)
+        changes = changes.filter(risk_score__lte=filters.risk_max)
     return changes
 
 
 class ReviewIds:
-    """The ids of the review's rows, as a sequence a Paginator can count and slice.
+    """The ids of the review's rows, as a sequence a Paginator can count and slice; the count stops
+    at COUNT_CAP and `capped` says when it did."""
 
-    It reads its segments one after the other (one segment for most sorts; scored then unscored
-    changes for the risk sorts) and stops counting at COUNT_CAP; `capped` says when it did.
-    """
+    def __init__(self, changes: QuerySet[Change]):
+        self.ids = changes.values_list("pk", flat=True)
+        self._found: int | None = None
 
-    def __init__(self, segments: list[QuerySet[Change]]):
-        self.segments = [segment.values_list("pk", flat=True) for segment in segments]
-        self._counts: list[int] | None = None
-
-    def _segment_counts(self) -> list[int]:
-        if self._counts is None:
-            counts, left = [], COUNT_CAP + 1
-            for segment in self.segments:
-                # Unordered: a sort under the LIMIT would read every row before counting any.
-                found = segment.order_by()[:left].count() if left > 0 else 0
-                counts.append(found)
-                left -= found
-            self._counts = counts
-        return self._counts
+    def _count(self) -> int:
+        if self._found is None:
+            # Unordered: a sort under the LIMIT would read every row before counting any.
+            self._found = self.ids.order_by()[: COUNT_CAP + 1].count()
+        return self._found
 
     def count(self) -> int:
-        return min(sum(self._segment_counts()), COUNT_CAP)
+        return min(self._count(), COUNT_CAP)
 
     @property
     def capped(self) -> bool:
-        return sum(self._segment_counts()) > COUNT_CAP
+        return self._count() > COUNT_CAP
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, key: slice) -> list[int]:
-        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
-        ids: list[int] = []
-        offset = 0
-        for segment, size in zip(self.segments, self._segment_counts(), strict=True):
-            if start < offset + size and stop > offset:
-                ids.extend(segment[max(start - offset, 0) : min(stop, offset + size) - offset])
-            offset += size
-        return ids
+        return list(self.ids[key])
 
 
 def review_ids(*, filters: ReviewFilters) -> ReviewIds:
     """The ids of the risk review's rows in the order the URL asks for."""
-    changes = review_changes(filters=filters)
-    if filters.sort in SEGMENTED_SORTS or filters.sort not in SORTS:
-        order, scored_first = SEGMENTED_SORTS.get(filters.sort, SEGMENTED_SORTS["risk"])
-        scored = changes.filter(risk__isnull=False).order_by(*order)
-        unscored = changes.filter(risk__isnull=True).order_by(*UNSCORED_ORDER)
-        return ReviewIds([scored, unscored] if scored_first else [unscored, scored])
-    return ReviewIds([changes.order_by(*SORTS[filters.sort])])
+    return ReviewIds(review_changes(filters=filters).order_by(*SORTS.get(filters.sort, SORTS["risk"])))
 
 
 def changes_rows(*, ids: list[int]) -> list[Change]:
-    """The table rows of these changes, in the order given, in a fixed number of queries."""
-    by_id = {change.pk: change for change in changes_for_table().filter(pk__in=ids)}
+    """The API's list items of these changes, in the order given, in a fixed number of queries.
+
+    Sign-off state is a column of the change; the analysis rows are joined without their large
+    JSON documents, which a list does not show.
+    """
+    changes = (
+        Change.objects.filter(pk__in=ids)
+        .select_related("service__owner_team", "provenance", "risk", "blast_radius")
+        .defer(
+            "provenance__ai_lines",
+            "risk__factors",
+            "blast_radius__impacted",
+            "blast_radius__teams",
+            "blast_radius__on_call",
+        )
+        .prefetch_related(
+            Prefetch("deployments", queryset=Deployment.objects.order_by("-finished_at", "-id")),
+            Prefetch(
+                "policy_results",
+                queryset=PolicyResult.objects.filter(environment=Environment.PRODUCTION).defer("controls"),
+                to_attr="production_policy",
+            ),
+        )
+    )
+    by_id = {change.pk: change for change in changes}
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -220,8 +157,9 @@ def person_for_user(user) -> Person | None:
     return getattr(user, "person", None) if user.is_authenticated else None
 
 
-def signoff_queue(*, person: Person, limit: int = 100) -> list[Change]:
-    """Changes waiting for this person: their services' changes with no standing approval, riskiest first.
+def signoff_queue(*, person: Person, limit: int = 100) -> list[int]:
+    """Changes waiting for this person, riskiest first (their ids): their services' changes with no
+    standing approval and no rejection as the last word.
 
     Their services are those they are owner of record of, or whose owning team they belong to.
     Changes merged more than 30 days ago without ever reaching production are considered abandoned.
@@ -231,14 +169,12 @@ def signoff_queue(*, person: Person, limit: int = 100) -> list[Change]:
         Q(owner_of_record=person) | Q(owner_team__memberships__person=person)
     ).values("id")
     changes = (
-        changes_for_table()
-        .filter(service_id__in=services, approved=False)
-        .filter(Q(merged_at__gte=since) | Q(merged_at__isnull=True))
-        # A NULL last decision (never signed) must stay: `exclude()` on a subquery would drop it.
-        .filter(Q(last_decision__isnull=True) | ~Q(last_decision=SignOff.Decision.REJECT))
-        .order_by(F("risk__score").desc(nulls_last=True), "-merged_at", "-id")
+        Change.objects.filter(service_id__in=services, approved=False)
+        .filter(review_at__gte=since)
+        .exclude(last_decision=SignOff.Decision.REJECT)
+        .order_by(*SORTS["risk"])
     )
-    return list(changes[:limit])
+    return list(changes.values_list("pk", flat=True)[:limit])
 
 
 def change_for_page(*, pk: int) -> Change:

@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.analysis.gaps import gap_acknowledge
@@ -18,9 +19,9 @@ from accountability.changes.forms import (
 )
 from accountability.changes.ledger import SignOffRefused
 from accountability.changes.models import Change, SignOff
+from accountability.changes.rows import review_rows
 from accountability.changes.selectors import (
     change_for_page,
-    changes_rows,
     delegates_for,
     evidence_notes,
     gaps_by_team,
@@ -63,7 +64,7 @@ def review(request):
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": changes_rows(ids=list(page.object_list)),
+        "rows": review_rows(ids=list(page.object_list), now=timezone.now()),
         "capped": ids.capped,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
@@ -75,8 +76,8 @@ def review(request):
 @require(can_view)
 def my_signoffs(request):
     person = person_for_user(request.user)
-    queue = signoff_queue(person=person) if person is not None else []
-    return render(request, "changes/my_signoffs.html", {"person": person, "queue": queue})
+    rows = review_rows(ids=signoff_queue(person=person), now=timezone.now()) if person is not None else []
+    return render(request, "changes/my_signoffs.html", {"person": person, "rows": rows})
 
 
 def _production_policy(change: Change):
