@@ -1,15 +1,18 @@
 """Applying stored deliveries: exactly once, whatever fails around it."""
 
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from accountability.ingest.errors import DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
+from accountability.ingest.services import WEBHOOK_KINDS
+from accountability.ingest.upserts import batch_delivery_done, batch_shared
 
 logger = logging.getLogger(__name__)
 
@@ -18,51 +21,105 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError)
 
 
-def delivery_process(*, delivery_id: int) -> None:
-    """Applies one pending delivery through its source's adapter.
+def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
+    """Applies one pending delivery through its source's adapter, and up to `batch_size - 1` other pending
+    ones with it, oldest first, in the same transaction (one commit, lookups shared).
 
     1. Claim: a conditional UPDATE (pending → pending, attempts + 1) whose row count is checked. The row lock
        it takes is held until the end of the transaction, so a second worker running the same delivery waits,
-       then finds it no longer pending and does nothing.
-    2. Parse and apply inside a savepoint, in the same transaction as the status change: the domain writes and
-       "processed" commit together or not at all, so a worker killed mid-way leaves the delivery pending
-       (the broker redelivers it, or the sweep re-enqueues it) and nothing half-applied.
-    3. Record the outcome: processed, ignored (with the reason) or failed (with a readable error).
-       Transient database/broker errors propagate, so the task retries them.
+       then finds it no longer pending and does nothing. The others are claimed the same way, skipping rows
+       another worker has locked (SKIP LOCKED), so concurrent batches never wait on each other's rows; their
+       own tasks, run later, find them applied and do nothing.
+    2. Parse and apply each inside a savepoint, in the same transaction as the status changes: the domain
+       writes and "processed" commit together or not at all, so a worker killed mid-way leaves every claimed
+       delivery pending (the broker redelivers the task, which claims them again, or the sweep re-enqueues
+       them) and nothing half-applied.
+    3. Record each outcome: processed, ignored (with the reason) or failed (with a readable error); one bad
+       delivery fails alone. A transient database/broker error rolls back that delivery's savepoint and leaves
+       it pending (the sweep takes it up again); for the task's own delivery it is raised after the others
+       commit, so the task retries it. When the error broke the transaction itself, it is raised at once and
+       the whole batch stays pending for the retry.
     """
-    from accountability.ingest.adapters import ADAPTERS
-
+    if not Delivery.objects.filter(id=delivery_id, status=Delivery.Status.PENDING).exists():
+        return  # gone, or already applied by an earlier run or another task's batch: one cheap query
     with transaction.atomic():
         claimed = Delivery.objects.filter(id=delivery_id, status=Delivery.Status.PENDING).update(
             attempts=F("attempts") + 1
         )
         if not claimed:
-            return  # gone, or already applied by an earlier run
-        delivery = Delivery.objects.select_related("source").get(id=delivery_id)
-        adapter = ADAPTERS.get(delivery.source.kind)
-        status, error = Delivery.Status.PROCESSED, ""
-        try:
-            if adapter is None:
-                raise PayloadError(f"no adapter handles sources of kind {delivery.source.kind!r}")
-            with transaction.atomic():
-                payload = adapter.parse(body=bytes(delivery.body), headers=delivery.headers)
-                status = adapter.delivery_apply(delivery=delivery, payload=payload)
-        except DeliveryIgnored as reason:
-            status, error = Delivery.Status.IGNORED, str(reason)
-        except PayloadError as problem:
-            status, error = Delivery.Status.FAILED, str(problem)
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as bug:
-            # A defect in an adapter must not retry forever nor hold up other deliveries: it is recorded,
-            # fixed, and the delivery replayed.
-            logger.exception("delivery %s failed unexpectedly", delivery_id)
-            status, error = Delivery.Status.FAILED, f"internal error: {type(bug).__name__}: {bug}"
-        if status == Delivery.Status.IGNORED and not error:
-            error = f"event type {delivery.event_type!r} is not used"
-        Delivery.objects.filter(id=delivery_id).update(
-            status=status, error=error[:2000], processed_at=timezone.now()
-        )
+            return
+        others = _claim_others(delivery_id=delivery_id, limit=batch_size - 1) if batch_size > 1 else []
+        deliveries = Delivery.objects.select_related("source").filter(id__in=[delivery_id, *others])
+        outcomes: dict[tuple[str, str], list[int]] = defaultdict(list)
+        retry = None
+        with batch_shared():
+            for delivery in deliveries.order_by("id"):
+                try:
+                    status, error = _apply(delivery)
+                except TRANSIENT_ERRORS as transient:
+                    if connection.needs_rollback:
+                        raise  # the transaction is lost (the connection broke): retry the whole batch
+                    logger.warning("delivery %s left pending: %s", delivery.id, transient)
+                    retry = transient if delivery.id == delivery_id else retry
+                    continue
+                outcomes[status, error[:2000]].append(delivery.id)
+        now = timezone.now()
+        for (status, error), ids in outcomes.items():
+            Delivery.objects.filter(id__in=ids).update(status=status, error=error, processed_at=now)
+    if retry is not None:
+        raise retry
+
+
+def _claim_others(*, delivery_id: int, limit: int) -> list[int]:
+    """Claims up to `limit` other pending deliveries, oldest first, skipping those another worker holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_OTHERS, [delivery_id, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+_CLAIM_OTHERS = f"""
+    UPDATE {Delivery._meta.db_table} SET attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM {Delivery._meta.db_table}
+        WHERE status = 'pending' AND id <> %s
+        ORDER BY received_at
+        LIMIT %s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+"""  # noqa: S608 - the table name is ours, every value is a parameter
+
+
+def _apply(delivery: Delivery) -> tuple[str, str]:
+    """(status, error) of one claimed delivery, its domain writes made inside a savepoint of their own."""
+    from accountability.ingest.adapters import ADAPTERS
+
+    adapter = ADAPTERS.get(delivery.source.kind)
+    status, error, released = Delivery.Status.PROCESSED, "", False
+    try:
+        if adapter is None:
+            raise PayloadError(f"no adapter handles sources of kind {delivery.source.kind!r}")
+        with transaction.atomic():
+            payload = adapter.parse(body=bytes(delivery.body), headers=delivery.headers)
+            status = adapter.delivery_apply(delivery=delivery, payload=payload)
+        released = True
+    except DeliveryIgnored as reason:
+        status, error = Delivery.Status.IGNORED, str(reason)
+    except PayloadError as problem:
+        status, error = Delivery.Status.FAILED, str(problem)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as bug:
+        # A defect in an adapter must not retry forever nor hold up other deliveries: it is recorded,
+        # fixed, and the delivery replayed.
+        logger.exception("delivery %s failed unexpectedly", delivery.id)
+        status, error = Delivery.Status.FAILED, f"internal error: {type(bug).__name__}: {bug}"
+    finally:
+        # Catalog imports and the CI API may write services and people: later deliveries look them up again.
+        batch_delivery_done(released=released, catalog_written=delivery.source.kind not in WEBHOOK_KINDS)
+    if status == Delivery.Status.IGNORED and not error:
+        error = f"event type {delivery.event_type!r} is not used"
+    return status, error
 
 
 def deliveries_sweep(*, older_than: timedelta, limit: int = 10_000) -> list[int]:

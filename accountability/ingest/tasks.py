@@ -16,7 +16,7 @@ from accountability.ingest.processing import TRANSIENT_ERRORS, deliveries_sweep,
     max_retries=10,  # about half an hour of backoff; the sweep takes over after that
 )
 def process_delivery(delivery_id: int) -> None:
-    delivery_process(delivery_id=delivery_id)
+    delivery_process(delivery_id=delivery_id, batch_size=settings.INGEST_BATCH_SIZE)
 
 
 @shared_task(name="ingest.sweep_pending_deliveries", ignore_result=True)

@@ -11,8 +11,11 @@ before either), so the rules here make the end state independent of that order:
 - everything that accumulates (commit shas, labels, "touches a migration") is a union, kept sorted.
 """
 
+import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
@@ -35,10 +38,71 @@ _MIGRATION_PATH = re.compile(
 _PRODUCTION_NAME = re.compile(r"^prod(uction)?($|[-_.0-9])")
 
 
+@dataclasses.dataclass
+class _Batch:
+    """What the deliveries applied together in one transaction (processing.delivery_process) share.
+
+    - lookups: catalog rows found, by lookup. Webhook adapters read the catalog but never write it, so within
+      the transaction the answer cannot change; after a delivery that may write it, all are forgotten.
+    - locks: advisory locks the transaction holds. A lock taken inside a delivery's savepoint is held until
+      the commit once that savepoint is released, and is gone when it is rolled back (PostgreSQL releases
+      what a rolled-back subtransaction took), so it is remembered only after a release.
+    """
+
+    lookups: dict = dataclasses.field(default_factory=dict)
+    locks_held: set[str] = dataclasses.field(default_factory=set)
+    locks_taken: set[str] = dataclasses.field(default_factory=set)
+
+
+# None outside a batch, where every lookup and lock queries.
+_batch: ContextVar[_Batch | None] = ContextVar("ingest_batch", default=None)
+
+
+@contextmanager
+def batch_shared() -> Iterator[None]:
+    token = _batch.set(_Batch())
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
+def batch_delivery_done(*, released: bool, catalog_written: bool) -> None:
+    """After each delivery of a batch: whether its savepoint was released, and whether it may have written
+    the catalog (an import, the CI API)."""
+    batch = _batch.get()
+    if batch is None:
+        return
+    if released:
+        batch.locks_held |= batch.locks_taken
+    batch.locks_taken = set()
+    if catalog_written:
+        batch.lookups.clear()
+
+
+def _looked_up(key: tuple, find: Callable[[], object]) -> object:
+    batch = _batch.get()
+    if batch is None:
+        return find()
+    if key not in batch.lookups:
+        # An exception (an unknown repository) is not remembered: the next delivery raises it again.
+        batch.lookups[key] = find()
+    return batch.lookups[key]
+
+
 def lock(key: str) -> None:
-    """Serialises concurrent deliveries about the same thing until the end of the transaction."""
+    """Serialises concurrent deliveries about the same thing until the end of the transaction.
+
+    Adapters take it at the level of the delivery, not inside a nested savepoint of their own, so that in a
+    batch "taken by this delivery" stays true until its savepoint ends.
+    """
+    batch = _batch.get()
+    if batch is not None and (key in batch.locks_held or key in batch.locks_taken):
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    if batch is not None:
+        batch.locks_taken.add(key)
 
 
 def timestamp(value: object, *, field: str) -> datetime | None:
@@ -82,6 +146,10 @@ def service_for_repository(full_name: str) -> Service:
     """
     if not full_name:
         raise PayloadError("the payload names no repository")
+    return _looked_up(("repository", full_name.lower()), lambda: _service_for_repository(full_name))
+
+
+def _service_for_repository(full_name: str) -> Service:
     listed = RawSQL(
         # Written exactly as the expression of the index catalog_service_repositories_lower, so it is used.
         'catalog_lower_array("catalog_service"."repositories"::text[]) @> ARRAY[lower(%s)]::text[]',
@@ -102,7 +170,10 @@ def service_by_name(*names: str) -> Service | None:
     for name in names:
         if not name:
             continue
-        service = Service.objects.filter(Q(slug__iexact=name) | Q(name__iexact=name)).order_by("slug").first()
+        service = _looked_up(
+            ("service name", name.lower()),
+            Service.objects.filter(Q(slug__iexact=name) | Q(name__iexact=name)).order_by("slug").first,
+        )
         if service is not None:
             return service
     return None
@@ -111,13 +182,16 @@ def service_by_name(*names: str) -> Service | None:
 def person_by_login(login: str) -> Person | None:
     if not login:
         return None
-    return Person.objects.annotate(login=Lower("github_login")).filter(login=login.lower()).first()
+    return _looked_up(
+        ("github login", login.lower()),
+        Person.objects.annotate(login=Lower("github_login")).filter(login=login.lower()).first,
+    )
 
 
 def person_by_pagerduty_id(user_id: str) -> Person | None:
     if not user_id:
         return None
-    return Person.objects.filter(pagerduty_user_id=user_id).first()
+    return _looked_up(("pagerduty id", user_id), Person.objects.filter(pagerduty_user_id=user_id).first)
 
 
 def sorted_union(*lists: Iterable[str]) -> list[str]:

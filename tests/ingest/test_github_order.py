@@ -47,7 +47,9 @@ def realistic_sequence() -> list[tuple[str, dict]]:
 
     deployment = fixture_json("github/deployment/00-created.json")
     deployment["repository"] = repository
-    deployment["deployment"].update(sha=MERGE_SHA, ref="master")
+    # Its own deployment id: the sample's is also delivered as it is (test_worker_replay), and GitHub's
+    # deployment ids are unique, so two deployments sharing one would make the last applied win.
+    deployment["deployment"].update(id=145988747, sha=MERGE_SHA, ref="master")
 
     in_progress = fixture_json("github/deployment_status/01-created.json")
     in_progress["repository"] = repository
@@ -158,7 +160,7 @@ def test_it_ends_in_the_expected_state_in_the_natural_order(source):
         ("human_review", "passed", HEAD_SHA),
     ]
     [deployment] = result["deployments"]
-    assert deployment[:4] == (MERGE_SHA, "145988746", "production", "succeeded")
+    assert deployment[:4] == (MERGE_SHA, "145988747", "production", "succeeded")
 
 
 def test_it_ends_in_the_same_state_whatever_the_order(source):

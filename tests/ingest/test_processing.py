@@ -129,7 +129,8 @@ def test_a_database_that_does_not_answer_leaves_the_delivery_pending_for_a_retry
     assert Commit.objects.count() == 5
 
 
-def test_the_sweep_processes_deliveries_pending_for_over_a_minute(github, service, eager_tasks):
+def test_the_sweep_processes_deliveries_pending_for_over_a_minute(github, service, eager_tasks, settings):
+    settings.INGEST_BATCH_SIZE = 1  # what the sweep chooses, not what a batch would take along
     stale = push_delivery(github)
     Delivery.objects.filter(id=stale.id).update(received_at=timezone.now() - timedelta(seconds=61))
     fresh = push_delivery(github)

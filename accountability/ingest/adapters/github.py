@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from django.db import connection
 from django.utils import timezone
 
 from accountability.changes.models import Commit, Deployment, Evidence
@@ -355,6 +356,25 @@ _FINAL = {Deployment.Status.SUCCEEDED, Deployment.Status.FAILED, Deployment.Stat
 _RANK = {Deployment.Status.QUEUED: 0, Deployment.Status.IN_PROGRESS: 1}
 
 
+# One statement whether the deployment is new or not (update_or_create takes five round trips with its
+# savepoints); the conflict target repeats the partial unique index's predicate so PostgreSQL infers it.
+# Every event of a deployment carries its description; the one with the latest `created_at` wins, so
+# descriptions that disagree end the same whatever their order. A stale one updates nothing and returns no
+# row, so the row is read instead.
+_UPSERT_DEPLOYMENT = f"""
+    INSERT INTO {Deployment._meta.db_table} AS row
+        (provider, external_id, change_id, environment, started_at, deployed_by_login, deployed_by_id, url,
+         status, artifact_id)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '')
+    ON CONFLICT (provider, external_id) WHERE external_id <> '' DO UPDATE SET
+        change_id = excluded.change_id, environment = excluded.environment, started_at = excluded.started_at,
+        deployed_by_login = excluded.deployed_by_login, deployed_by_id = excluded.deployed_by_id,
+        url = excluded.url
+    WHERE row.started_at IS NULL OR excluded.started_at >= row.started_at
+    RETURNING id, status, finished_at
+"""  # noqa: S608 - the table name is ours, every value is a parameter
+
+
 def _deployment_upsert(data: dict) -> Deployment:
     deployment = get(data, "deployment", dict)
     repository = _repository(data)
@@ -363,20 +383,35 @@ def _deployment_upsert(data: dict) -> Deployment:
     change = change_by_sha(service=service, repository=repository, sha=sha(deployment, "sha"))
     creator = text(deployment, "creator.login", limit=100)
     production = get(deployment, "production_environment", bool, default=None)
-    row, _ = Deployment.objects.update_or_create(
+    row = Deployment(
         provider=PROVIDER,
         external_id=str(get(deployment, "id", int)),
-        defaults={
-            "change": change,
-            "environment": environment_name(text(deployment, "environment"), production=production),
-            "started_at": timestamp(
-                get(deployment, "created_at", default=None), field="deployment.created_at"
-            ),
-            "deployed_by_login": creator,
-            "deployed_by": person_by_login(creator),
-            "url": text(deployment, "url"),
-        },
+        change=change,
+        environment=environment_name(text(deployment, "environment"), production=production),
+        started_at=timestamp(get(deployment, "created_at", default=None), field="deployment.created_at"),
+        deployed_by_login=creator,
+        deployed_by=person_by_login(creator),
+        url=text(deployment, "url"),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_DEPLOYMENT,
+            [
+                row.provider,
+                row.external_id,
+                change.id,
+                row.environment,
+                row.started_at,
+                row.deployed_by_login,
+                row.deployed_by_id,
+                row.url,
+                Deployment.Status.QUEUED,
+            ],
+        )
+        upserted = cursor.fetchone()
+    if upserted is None:
+        return Deployment.objects.get(provider=PROVIDER, external_id=row.external_id)
+    row.id, row.status, row.finished_at = upserted
     return row
 
 
