@@ -90,6 +90,8 @@ class Change(models.Model):
                 name="change_review_recent",
                 include=("risk_score", *REVIEW_FILTERS),
             ),
+            # A service's last changes (the service page, the review filtered to one service).
+            models.Index(F("service"), F("merged_at").desc(), F("id").desc(), name="change_service_recent"),
         ]
 
     def __str__(self) -> str:
