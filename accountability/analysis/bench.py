@@ -587,6 +587,7 @@ def generate(scale: str) -> dict[str, float]:
 
 
 FILL_BATCH = 100_000
+RISK_COLUMNS = ["change_id", "score", "factors", "computed_at"]
 FACTS_SQL = """
     SELECT change.id, change.service_id, change.additions + change.deletions, change.touches_schema_migration,
            change.ai_level, plan.strategy, plan.data_reversible, plan.last_rehearsed_at,
@@ -626,10 +627,10 @@ def analysis_results_fill() -> int:
        does not widen it here).
     2. Read each change's facts (AI level, size, plan, evidence, approval, first production deploy)
        in id ranges, and score it with the real risk factors (analysis/risk.py).
-    3. COPY the radii, then the assessments; the triggers of changes migration 0005 copy both scores
-       onto the changes, which are compacted afterwards.
+    3. COPY the radii, then the assessments; the assessments' trigger (changes migration 0005) copies
+       both scores onto the changes, which are compacted afterwards.
     """
-    from django.db import connection
+    from django.db import connection, transaction
 
     from accountability.analysis.blast_radius import STORED_COLUMNS, blast_radius_compute
     from accountability.analysis.facts import Approval, ChangeFacts, RollbackFacts, _off_hours
@@ -692,12 +693,18 @@ def analysis_results_fill() -> int:
                 risks.append(
                     (change_id, risk_score(factors=factors), json.dumps([f.as_json() for f in factors]), NOW)
                 )
-            # A radius may exist without an assessment (the analysis half writes both, but may be stopped).
-            cursor.execute(
-                "DELETE FROM analysis_blastradius WHERE change_id = ANY(%s)", [[row[0] for row in radii]]
-            )
-            _copy(cursor, "analysis_blastradius", STORED_COLUMNS, radii)
-            _copy(cursor, "analysis_riskassessment", ["change_id", "score", "factors", "computed_at"], risks)
+            with transaction.atomic():
+                # A radius may exist without an assessment (the analysis half writes both, but may stop).
+                cursor.execute(
+                    "DELETE FROM analysis_blastradius WHERE change_id = ANY(%s)", [[row[0] for row in radii]]
+                )
+                # Each COPY's trigger would rewrite the batch's changes; with the radii written as a replica
+                # (no triggers: the ids come from changes_change) the assessments' refresh copies both scores
+                # in one pass, which halves the fill (the rewrite of a change row is its cost).
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                _copy(cursor, "analysis_blastradius", STORED_COLUMNS, radii)
+                cursor.execute("SET LOCAL session_replication_role = origin")
+                _copy(cursor, "analysis_riskassessment", RISK_COLUMNS, risks)
             filled += len(risks)
         if filled:
             # The triggers rewrote each change twice (radius, then risk): compact the table as a
