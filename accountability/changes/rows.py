@@ -31,10 +31,10 @@ from accountability.changes.models import (
 
 # Cells and rows end where the next begins (HTML's optional end tags): 45 bytes a row.
 ROW = (
-    "<tr><td class=num>{}"
+    "<tr><td>{}"
     '<td><a href="{}">{}</a><small><code>{}</code>{} · {}</small>'
     '<td><a href="{}">{}</a> <i class="tier t{}">T{}</i><small>{}</small>'
-    "<td>{}<td>{}<td>{}<td>{}<td class=nowrap>{}\n"
+    "<td>{}<td>{}<td>{}<td>{}<td>{}\n"
 )
 STRATEGIES = dict(RollbackPlan.Strategy.choices)
 CONFIDENCES = dict(AIProvenance.Confidence.choices)
