@@ -12,6 +12,7 @@ from tests.factories import (
     ChangeFactory,
     DeploymentFactory,
     EvidenceFactory,
+    PersonFactory,
     RollbackPlanFactory,
     ServiceFactory,
     SignOffFactory,
@@ -179,12 +180,25 @@ def test_it_keeps_pending_changes_in_view_whatever_the_period(manager_client):
 
 
 def test_it_escapes_what_the_sources_wrote(manager_client):
-    make_change(title='<script>alert("title")</script>')
+    # Every free text a row shows comes from a webhook, a catalog or a person: none may become markup.
+    service = ServiceFactory(name='<script>alert("service")</script>', owner_team__name="<b>team</b>")
+    change = make_change(title='<script>alert("title")</script>', service=service)
+    change.author_logins = ['<img src=x onerror=alert("author")>']
+    change.save()
+    SignOffFactory(change=change, signer=PersonFactory(name="<svg onload=alert(1)>"))
 
     body = manager_client.get("/review/").content.decode()
 
-    assert "<script>alert" not in body
-    assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in body
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "<svg onload" not in body and "<b>team</b>" not in body
+    for escaped in (
+        "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;",
+        "&lt;script&gt;alert(&quot;service&quot;)&lt;/script&gt;",
+        "&lt;b&gt;team&lt;/b&gt;",
+        "&lt;img src=x onerror=alert(&quot;author&quot;)&gt;",
+        "&lt;svg onload=alert(1)&gt;",
+    ):
+        assert escaped in body, escaped
 
 
 def test_it_shows_what_a_reviewer_needs_in_each_row(manager_client):
