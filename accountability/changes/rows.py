@@ -13,7 +13,8 @@ from datetime import datetime
 from html import escape
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db.models import F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -39,6 +40,7 @@ ROW = (
 STRATEGIES = dict(RollbackPlan.Strategy.choices)
 CONFIDENCES = dict(AIProvenance.Confidence.choices)
 STATUSES = dict(Deployment.Status.choices)
+SHOWN_DEPLOYMENTS = 2
 SIGNOFF_LAST_WORDS = {"reject": "rejected", "revoke": "revoked"}
 SIGNOFF_BADGES = {"signed": "ok", "revoked": "warn", "rejected": "bad", "unsigned": "bad"}
 COLUMNS = (
@@ -79,9 +81,14 @@ def review_rows(*, ids: list[int], now: datetime) -> list[SafeString]:
         .values_list(*COLUMNS)
     )
     deployments = defaultdict(list)
+    # A row shows a change's two latest deployments; a change redeployed thousands of times must not send
+    # thousands of rows here, so the database ranks them and returns two per change.
+    latest = Window(RowNumber(), partition_by="change_id", order_by=[F("finished_at").desc(), F("id").desc()])
     for change_id, *deployment in (
         Deployment.objects.filter(change_id__in=ids)
-        .order_by("change_id", "-finished_at", "-id")
+        .annotate(latest=latest)
+        .filter(latest__lte=SHOWN_DEPLOYMENTS)
+        .order_by("change_id", "latest")
         .values_list("change_id", "environment", "status", "finished_at")
     ):
         deployments[change_id].append(deployment)
@@ -141,7 +148,7 @@ def _row(values: tuple, *, deployments: list, policy: str | None, now: datetime)
             _evidence(passed or [], failing or []),
             _rollback(strategy, rehearsed_at, now),
             _signoff(approved, last_decision, last_signer, policy),
-            _deployments(deployments[:2]),
+            _deployments(deployments),
         )
     )
 

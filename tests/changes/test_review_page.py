@@ -224,6 +224,22 @@ def test_it_shows_what_a_reviewer_needs_in_each_row(manager_client):
         assert shown in row, shown
 
 
+def test_it_shows_a_change_s_two_latest_deployments_however_many_it_has(manager_client):
+    change = make_change(title="Redeployed often")  # deployed to production now by make_change
+    now = timezone.now()
+    for days, environment in ((9, "qa"), (5, "dev"), (3, "staging")):
+        DeploymentFactory(change=change, environment=environment, finished_at=now - timedelta(days=days))
+    DeploymentFactory(change=change, environment="canary", status="in_progress", finished_at=None)
+
+    body = manager_client.get("/review/", headers={"HX-Request": "true"}).content.decode()
+
+    start = body.rindex("<tr>", 0, body.index("Redeployed often"))
+    cell = body[start : body.index("\n", start)].rsplit("<td>", 1)[1]
+    # Still running first, then the latest finished one; the older three are left out.
+    assert cell.startswith("canary") and "<br>production" in cell
+    assert "staging" not in cell and "dev" not in cell and "qa" not in cell
+
+
 def test_it_lists_changes_not_scored_yet_after_the_scored_ones_across_pages(manager_client):
     service = ServiceFactory()
     for n in range(52):
