@@ -176,13 +176,13 @@ def gunicorn(env: dict[str, str], *, workers: int):
 
 
 @contextmanager
-def celery_worker(env: dict[str, str]):
+def celery_worker(env: dict[str, str], *, concurrency: int = 1):
     import psutil
 
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("celery")),
-            *("-A", "accountability", "worker", "--concurrency", "1", "--loglevel", "WARNING"),
+            *("-A", "accountability", "worker", "--concurrency", str(concurrency), "--loglevel", "WARNING"),
         ],
         cwd=BASE_DIR,
         env=env,
@@ -219,6 +219,46 @@ def _forget_deliveries(source) -> None:
     if Delivery.objects.filter(source=source).delete()[0]:
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM {Delivery._meta.db_table}")
+
+
+def _bench_service() -> None:
+    """A service that lists the sample's repository, so that its deployments apply to a change of its own."""
+    from accountability.catalog.models import Service
+
+    if not Service.objects.filter(repositories__contains=[REPOSITORY]).exists():
+        Service.objects.create(name="Bench Hello World", slug="bench-hello-world", repositories=[REPOSITORY])
+
+
+def _forget_deployments() -> None:
+    """Deletes the deployments the bench's deliveries applied, all to the sample's one change: 300,000
+    deployments of one change would weigh on the next run's analysis, which reads a change's deployments."""
+    from django.db import connection
+
+    from accountability.changes.models import Change, Deployment
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Deployment._meta.db_table} d USING {Change._meta.db_table} c "  # noqa: S608 - our tables
+            "WHERE d.change_id = c.id AND c.repository = %s",
+            [REPOSITORY],
+        )
+
+
+def _drain(env: dict[str, str], deliveries, *, seconds_allowed: float) -> tuple[Counter, float]:
+    """Runs a worker with one process per core until none of `deliveries` is pending (or the time allowed
+    is up): the statuses they reached, and the seconds it took, the worker's start included."""
+    from django.db.models import Count
+
+    from accountability.ingest.models import Delivery
+
+    started = time.monotonic()
+    with celery_worker(env, concurrency=os.cpu_count() or 2):
+        pending = deliveries.filter(status=Delivery.Status.PENDING)
+        while time.monotonic() - started < seconds_allowed and pending.exists():
+            time.sleep(1)
+    seconds = time.monotonic() - started
+    statuses = Counter(dict(deliveries.order_by().values_list("status").annotate(Count("id"))))
+    return statuses, seconds
 
 
 def _source(name: str):
@@ -260,6 +300,7 @@ def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     from accountability.ingest.models import Delivery
 
     source = _source("bench-receive")
+    _bench_service()
     template = json.loads(DEPLOYMENT_SAMPLE.read_text())
     run = os.urandom(3).hex()
     count = plan.receive_rate * plan.receive_seconds
@@ -276,12 +317,20 @@ def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
             threads=64,
             rate=plan.receive_rate,
         )
-    stored = Delivery.objects.filter(source=source, external_id__startswith=f"bench-{run}-").count()
+    measured = Delivery.objects.filter(source=source, external_id__startswith=f"bench-{run}-")
+    stored = measured.count()
+    # §16 asks for every one processed. Two cores cannot receive 500/s and apply them at the same time
+    # (a worker process applies ~180/s), so the workers start once the load ends and drain the queue the
+    # receiver filled; the time they take is what a burst of this size costs.
+    statuses, drained = _drain(env, measured, seconds_allowed=max(120, count / 50))  # 100 min at most
     _forget_deliveries(source)
+    _forget_deployments()
     sustained = count / result.elapsed
     accepted = result.statuses.get(202, 0)
+    processed = statuses.get(Delivery.Status.PROCESSED, 0)
     note = "" if plan.receive_seconds >= 600 else f", {plan.receive_seconds} s instead of 600 s"
     p50, p95, p99 = (result.percentile(f) for f in (0.50, 0.95, 0.99))
+    others = "".join(f", {n:,} {status}" for status, n in statuses.items() if status != "processed")
     return [
         (
             f"webhook receive p50 / p95 / p99 at {plan.receive_rate}/s{note}",
@@ -295,18 +344,23 @@ def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
             f"{sustained:,.0f}/s",
             sustained >= plan.receive_rate * 0.98 and stored == count,
         ),
+        (
+            f"webhook receive, every one processed ({processed:,} of {count:,}{others}), "
+            "drained after the load",
+            "all",
+            f"{drained:,.0f} s, {processed / drained:,.0f}/s",
+            processed == count,
+        ),
     ]
 
 
 def measure_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     from django.db import connection
 
-    from accountability.catalog.models import Service
     from accountability.ingest.models import Delivery
 
     source = _source("bench-lag")
-    if not Service.objects.filter(repositories__contains=[REPOSITORY]).exists():
-        Service.objects.create(name="Bench Hello World", slug="bench-hello-world", repositories=[REPOSITORY])
+    _bench_service()
     template = json.loads(DEPLOYMENT_SAMPLE.read_text())
     run = os.urandom(3).hex()
     count = plan.lag_rate * plan.lag_seconds
@@ -339,6 +393,7 @@ def measure_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
             [source.id, f"bench-{run}-%"],
         )
         processed, percentiles = cursor.fetchone()
+    _forget_deployments()
     p50, p99 = percentiles or (float("nan"), float("nan"))
     return [
         (
@@ -487,7 +542,9 @@ def measure_load(scale: str) -> list[tuple]:
     try:
         if "receive" in chosen:
             rows += measure_receive(plan, env)
-            _drop_queue(queue)  # nobody consumed the receive run's messages: the figure is the receiver's
+            # The drain stops once every delivery is applied; the tasks of those that other tasks' batches
+            # applied are still queued, and would only find nothing to do.
+            _drop_queue(queue)
         if "lag" in chosen:
             rows += measure_lag(plan, env)
         if "pages" in chosen:
