@@ -101,8 +101,12 @@ class ReviewIds:
 
     def _count(self) -> int:
         if self._found is None:
-            # Unordered: a sort under the LIMIT would read every row before counting any.
-            self._found = self.ids.order_by()[: COUNT_CAP + 1].count()
+            # In the order of the review_at index, so that the count walks the period's range of that
+            # covering index and stops at the cap. Unordered, the planner may take a sequential scan that
+            # stops after as many matches, cheap only if matches were spread evenly through the table:
+            # recent changes cluster, and a synchronised scan starts wherever another one is (2 to 220 ms
+            # for the same request at full scale, against 1-3 ms in the index).
+            self._found = self.ids.order_by("-review_at")[: COUNT_CAP + 1].count()
         return self._found
 
     def count(self) -> int:
