@@ -4,7 +4,8 @@ Called by accountability/analysis/bench.py (same database, same table) once the 
 
 - webhook receive: signed GitHub deliveries posted to gunicorn at a fixed rate (an open-loop load generator
   of threads on 127.0.0.1: a request leaves at its scheduled time whether or not earlier ones answered),
-  verified, stored and enqueued; latency percentiles and the rate sustained;
+  verified, stored and enqueued; latency percentiles and the rate sustained; then workers drain what was
+  stored, and the row says how many were applied and how long it took;
 - pages at 20 concurrent users, each waiting 0.5-1.5 s between requests (and, for the capacity, back to
   back): the risk review, filtered, as a full page and as its htmx partial, the who-owns-what search and
   the service page; p95 and partial size;
