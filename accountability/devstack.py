@@ -23,7 +23,7 @@ from urllib.parse import quote
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
 DATABASE_NAME = "accountability"
-WEB_ADDRESS = "127.0.0.1:8000"
+WEB_ADDRESS = os.environ.get("RUN_ADDRESS", "127.0.0.1:8000")
 
 
 def log(message: str) -> None:
@@ -100,15 +100,28 @@ def start_redis(stack: ExitStack) -> str:
 
 
 def stop_process(name: str, process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    log(f"stopping {name} (pid {process.pid})")
-    process.terminate()
+    """Stop `process` and every process it started (a Celery worker's pool and beat, say).
+
+    Each child runs in a process group of its own, so the whole group is signalled: stopping only its
+    leader would leave its children re-parented to init, retrying a Redis that is gone.
+    """
+    if process.poll() is None:
+        log(f"stopping {name} (pid {process.pid})")
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    # The leader has exited; whatever of its group is left did not follow it.
+    _signal_group(process.pid, signal.SIGKILL)
+
+
+def _signal_group(group: int, signum: int) -> None:
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        pass
 
 
 def service_environment(stack: ExitStack) -> dict[str, str]:
@@ -129,10 +142,11 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
-def run(stack: ExitStack) -> int:
+def run(stack: ExitStack, *, demo: bool) -> int:
     env = service_environment(stack)
     manage(env, "migrate", "--no-input", "-v", "0")
-    manage(env, "seed_demo", "--if-empty")
+    if demo:
+        manage(env, "seed_demo", "--if-empty")
     celery = shutil.which("celery", path=str(Path(sys.executable).parent))
     processes = {
         "worker": subprocess.Popen(
@@ -151,11 +165,13 @@ def run(stack: ExitStack) -> int:
             ],
             cwd=BASE_DIR,
             env=env,
+            start_new_session=True,  # a group of its own, stopped as one by stop_process
         ),
         "web": subprocess.Popen(
             [sys.executable, "manage.py", "runserver", WEB_ADDRESS, "--noreload", "--skip-checks"],
             cwd=BASE_DIR,
             env=env,
+            start_new_session=True,
         ),
     }
     for name, process in processes.items():
@@ -178,20 +194,23 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("run", help="serve the dashboard with worker and beat")
+    run_parser = sub.add_parser("run", help="serve the dashboard with worker and beat")
+    run_parser.add_argument("--no-demo", action="store_true", help="do not load the demo organisation")
     exec_parser = sub.add_parser("exec", help="run a command against the stack")
     exec_parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = [part for part in getattr(args, "command", []) if part != "--"]
 
-    # Ctrl-C reaches every process of the terminal's group; we wait for our children to finish
-    # their own shutdown, then stop the services in reverse order of starting them.
+    # Ctrl-C reaches us alone: every child runs in a process group of its own. We stop them in reverse
+    # order of starting, each with its whole group, so nothing outlives us.
     # A shell that starts us in the background leaves SIGINT ignored; restore it so Ctrl-C always works.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with ExitStack() as stack:
         try:
-            return run(stack) if args.action == "run" else execute(stack, command)
+            if args.action == "run":
+                return run(stack, demo=not args.no_demo)
+            return execute(stack, command)
         except KeyboardInterrupt:
             log("interrupted; stopping everything it started")
             return 0

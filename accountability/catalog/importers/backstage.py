@@ -33,6 +33,7 @@ from accountability.catalog.models import (
     Service,
     Team,
 )
+from accountability.storable import storable
 
 NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 DATABASE_TYPES = {"database", "db", "datastore", "postgres", "postgresql", "mysql", "redis", "cache"}
@@ -129,7 +130,7 @@ def catalog_import(*, entities: list[dict]) -> ImportResult:
     """
     result = ImportResult()
     index: dict[Ref, dict] = {}
-    for entity in entities:
+    for entity in storable(entities):
         ref, problem = _valid(entity)
         if ref is None:
             result.problems.append(f"skipped {problem}")

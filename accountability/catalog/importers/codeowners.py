@@ -16,6 +16,7 @@ from functools import lru_cache
 from django.db import transaction
 
 from accountability.catalog.models import PathOwner, RecordSource
+from accountability.storable import storable_text
 
 OWNER = re.compile(r"^(@[A-Za-z0-9](?:[A-Za-z0-9-]*)(?:/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 
@@ -36,7 +37,7 @@ class Problem:
 def codeowners_parse(text: str) -> tuple[list[Rule], list[Problem]]:
     """Rules in file order, and the lines skipped with why."""
     rules, problems = [], []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(storable_text(text).splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from accountability.ingest.errors import PayloadError, SignatureError
+from accountability.storable import storable
 
 _MISSING = object()
 
@@ -20,7 +21,7 @@ def json_object(body: bytes) -> dict:
         raise PayloadError(f"the body is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise PayloadError("the body is not a JSON object")
-    return data
+    return storable(data)
 
 
 def get(data: Any, path: str, kind: type | tuple[type, ...] = str, *, default: Any = _MISSING) -> Any:
@@ -38,9 +39,6 @@ def get(data: Any, path: str, kind: type | tuple[type, ...] = str, *, default: A
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise PayloadError(f"{path} must be {names}, not {type(value).__name__}")
-    if isinstance(value, str):
-        # PostgreSQL text cannot hold NUL; no sender means one.
-        return value.replace("\x00", "")
     if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value < 2**63:
         raise PayloadError(f"{path} must be a non-negative 64-bit integer")
     return value
