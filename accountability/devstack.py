@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import warnings
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -118,10 +118,8 @@ def stop_process(name: str, process: subprocess.Popen) -> None:
 
 
 def _signal_group(group: int, signum: int) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(group, signum)
-    except ProcessLookupError:
-        pass
 
 
 def service_environment(stack: ExitStack) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""PostgreSQL cannot store a NUL character or a lone surrogate; a source that sends one still gets its data in.
+"""PostgreSQL cannot store a NUL character or a lone surrogate; a source sending one still gets its data in.
 
 One function (`accountability.storable`) cleans what every importer and adapter parsed, at its entrance.
 """
