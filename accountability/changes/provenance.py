@@ -23,9 +23,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accountability.catalog.models import Person
-from accountability.changes.models import AIProvenance, Change, ProvenanceRecord
+from accountability.changes.detection import Detection, commit_detect, login_detect
+from accountability.changes.models import AIProvenance, Change, ProvenanceHistory, ProvenanceRecord
+from accountability.changes.registry import Registry, registry_current, registry_from_file
 
 Level = AIProvenance.Level
 Confidence = AIProvenance.Confidence
@@ -59,6 +62,8 @@ class Signal:
     models: list[str] = field(default_factory=list)
     drivers: list[str] = field(default_factory=list)
     detail: str = ""
+    strength: int = 9  # detection.py's order: 1 agent author … 5 link; labels 6
+    detection: dict | None = None  # the registry rule that fired, with its source
 
 
 @dataclass
@@ -84,6 +89,7 @@ class ProvenanceResult:
     drivers: list[str]
     sources: list[str]
     ai_lines: dict[str, Ranges]
+    detections: list[dict] = field(default_factory=list)
 
 
 # --- line ranges -------------------------------------------------------------------------------------------
@@ -247,101 +253,73 @@ def agent_trace_parse(record: Mapping) -> LineAttribution:
 
 # --- commit messages, accounts, labels --------------------------------------------------------------------
 
-TRAILER = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)\s*:\s*(?P<value>.+?)\s*$", re.MULTILINE)
 PERSON = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s*$")
-NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
-ASSISTED_BY = re.compile(r"^(?P<agent>[^:\s\[]+)(?::(?P<model>[^\s\[]+))?\s*(?:\[(?P<tools>[^\]]*)\])?")
-GENERATED_WITH = re.compile(r"Generated (?:with|by|using) \[(?P<tool>[^\]]+)\]", re.IGNORECASE)
 
 
-def ai_identity_tool(*, name: str, email: str) -> str | None:
-    """The AI tool a `Co-authored-by:` identity belongs to, or None for a human or a non-AI bot."""
-    email = email.strip().lower()
-    noreply = NOREPLY.match(email)
-    login = noreply.group("login") if noreply else ""
-    for tool, identities in settings.AI_IDENTITIES.items():
-        for identity in identities:
-            identity = identity.lower()
-            if ("@" in identity and identity == email) or ("@" not in identity and identity == login):
-                return tool
-    return None
+def _signal(detection: Detection, *, drivers: list[str]) -> Signal:
+    return Signal(
+        source=detection.signal,
+        tools=[detection.tool] if detection.tool else [],
+        models=[detection.model] if detection.model else [],
+        drivers=drivers,
+        detail=detection.detail,
+        strength=detection.strength,
+        detection=detection.as_dict(),
+    )
 
 
-def _model_from_name(name: str) -> str:
-    """ "Claude Opus 4.6" names a model; "Copilot" or "Devin AI" only a tool."""
-    name = re.sub(r"\s*\([^)]*\)", "", name).strip()
-    return name if re.search(r"\d", name) else ""
+def commit_message_signals(
+    message: str,
+    *,
+    author: str = "",
+    author_name: str = "",
+    author_email: str = "",
+    sha: str = "",
+    registry: Registry | None = None,
+) -> list[Signal]:
+    """AI signals of one commit (detection.py), each naming its registry rule; a human author is the driver.
 
-
-def commit_message_signals(message: str, *, author: str = "") -> list[Signal]:
-    """AI signals in one commit message; `author` (the commit's human author) becomes the driver."""
+    `author` is the commit's login (or address when it has none).
+    """
+    registry = registry or registry_from_file()
+    login = author if author and "@" not in author else ""
+    email = author_email or (author if "@" in author else "")
+    verdict = commit_detect(
+        message=message, registry=registry, author_name=author_name, author_email=email, author_login=login
+    )
+    human = author and not any(d.signal == SignalSource.BOT_AUTHOR for d in verdict.detections)
+    drivers = [author] if human else []
     signals = []
-    drivers = [author] if author and not agent_account_tool(author) else []
-    for match in TRAILER.finditer(message):
-        key, value = match.group("key").lower(), match.group("value")
-        if key == "co-authored-by":
-            person = PERSON.match(value)
-            if not person:
-                continue
-            tool = ai_identity_tool(name=person.group("name"), email=person.group("email"))
-            if tool:
-                model = _model_from_name(person.group("name"))
-                signals.append(
-                    Signal(
-                        source=SignalSource.TRAILER,
-                        tools=[tool],
-                        models=[model] if model else [],
-                        drivers=drivers,
-                        detail=f"Co-authored-by: {value}",
-                    )
-                )
-        elif key == "assisted-by":
-            parsed = ASSISTED_BY.match(value)
-            if parsed:
-                extra = (parsed.group("tools") or "").split()
-                signals.append(
-                    Signal(
-                        source=SignalSource.TRAILER,
-                        tools=_unique([parsed.group("agent"), *extra]),
-                        models=[parsed.group("model")] if parsed.group("model") else [],
-                        drivers=drivers,
-                        detail=f"Assisted-by: {value}",
-                    )
-                )
-        elif key == "generated-by":
-            signals.append(
-                Signal(
-                    source=SignalSource.TRAILER,
-                    tools=[value],
-                    drivers=drivers,
-                    detail=f"Generated-by: {value}",
-                )
-            )
-        elif key == "ai-assisted" and value.lower() in ("true", "yes", "1"):
-            signals.append(
-                Signal(source=SignalSource.TRAILER, drivers=drivers, detail=f"AI-assisted: {value}")
-            )
-    for match in GENERATED_WITH.finditer(message):
-        signals.append(
-            Signal(
-                source=SignalSource.MESSAGE,
-                tools=[match.group("tool")],
-                drivers=drivers,
-                detail=match.group(0),
-            )
-        )
+    for detection in verdict.detections:
+        detection.commit = sha
+        signals.append(_signal(detection, drivers=drivers))
     return signals
 
 
 def agent_account_tool(login: str) -> str | None:
-    """The AI tool behind an agent account such as `copilot-swe-agent[bot]`, else None."""
-    return settings.AI_AGENT_ACCOUNTS.get(login.strip().lower()) if login else None
+    """The AI agent behind an account such as `copilot-swe-agent[bot]` (its registry name), else None."""
+    detection = login_detect(login=login, registry=registry_from_file()) if login else None
+    return detection.tool if detection else None
 
 
 def label_signals(labels: Iterable[str]) -> list[Signal]:
     markers = {label.lower() for label in settings.AI_LABELS}
     return [
-        Signal(source=SignalSource.LABEL, detail=f"label {label}")
+        Signal(
+            source=SignalSource.LABEL,
+            detail=f"label {label}",
+            strength=6,
+            detection={
+                "signal": SignalSource.LABEL,
+                "agent": "",
+                "tool": "",
+                "rule": f"label: {label}",
+                "source": "settings.AI_LABELS",
+                "detail": f"label {label}",
+                "model": "",
+                "commit": "",
+            },
+        )
         for label in labels
         if label.lower() in markers
     ]
@@ -413,6 +391,8 @@ def provenance_compute(
     5. Nothing at all: `unknown`, never `none`.
     Tools, models, drivers and sources of every signal are kept, whichever one decided.
     """
+    # The strongest signal comes first, so its tool is named first (DESIGN §6: the strongest wins).
+    signals = sorted(signals, key=lambda s: s.strength)
     sources = _unique(
         [*(d.source for d in line_level), *(SignalSource.API_ATTESTATION for _ in attestations)]
         + [s.source for s in signals]
@@ -486,7 +466,19 @@ def provenance_compute(
         drivers=drivers,
         sources=sources,
         ai_lines={path: [list(r) for r in ranges] for path, ranges in sorted(ai_lines.items())},
+        detections=_unique_detections(s.detection for s in signals if s.detection),
     )
+
+
+def _unique_detections(detections: Iterable[dict]) -> list[dict]:
+    """One row per (rule, commit): a squash repeating a trailer in every line is one finding."""
+    seen, kept = set(), []
+    for detection in detections:
+        key = (detection["rule"], detection["agent"], detection["commit"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(detection)
+    return kept[:50]
 
 
 def _record_order(change: Change, shas_in_order: list[str], record: ProvenanceRecord) -> int:
@@ -536,19 +528,23 @@ def _parse_record(record: ProvenanceRecord) -> LineAttribution | Attestation:
     return attestation_parse(data)
 
 
-def _is_agent_commit(commit) -> bool:
-    return bool(agent_account_tool(commit.author_login) or agent_account_tool(commit.author_name))
+def _is_agent_commit(commit, registry: Registry) -> bool:
+    rule = registry.identity(email=commit.author_email, login=commit.author_login, name=commit.author_name)
+    return bool(rule and rule.is_ai)
 
 
-def provenance_refresh(*, change: Change) -> AIProvenance:
+def provenance_refresh(*, change: Change, registry: Registry | None = None) -> AIProvenance:
     """Recompute and save the AI provenance of `change` from what is stored about it. Idempotent.
 
     1. Collect the change's commits (rows and `commit_shas`) and the provenance records of those commits
        or of the change itself; parse each (a record that cannot be parsed is skipped, not fatal).
-    2. Read commit messages for trailers and "Generated with", authors and `author_logins` for AI agent
-       accounts, and labels for AI markers.
-    3. Decide with `provenance_compute` and save the one AIProvenance row, linking drivers to people.
+    2. Run every commit through the registry (detection.py), the PR's author through its accounts, and
+       labels through the AI markers; each signal keeps the rule that fired and its source.
+    3. Decide with `provenance_compute`. An agent-authored PR keeps its human driver (the assignee or
+       requester recorded on the change). Save the one AIProvenance row, linking drivers to people; when
+       the verdict changed, the previous one goes to ProvenanceHistory.
     """
+    registry = registry or registry_current()
     commits = list(change.commits.all())
     shas_in_order = _unique([c.sha for c in commits] + list(change.commit_shas))
     records = ProvenanceRecord.objects.filter(
@@ -571,21 +567,28 @@ def provenance_refresh(*, change: Change) -> AIProvenance:
 
     signals: list[Signal] = []
     for commit in commits:
-        if _is_agent_commit(commit):
-            tool = agent_account_tool(commit.author_login) or agent_account_tool(commit.author_name)
-            signals.append(Signal(source=SignalSource.BOT_AUTHOR, tools=[tool], detail=commit.author_login))
         signals.extend(
-            commit_message_signals(commit.message, author=commit.author_login or commit.author_email)
+            commit_message_signals(
+                commit.message,
+                author=commit.author_login or commit.author_email,
+                author_name=commit.author_name,
+                author_email=commit.author_email,
+                sha=commit.sha,
+                registry=registry,
+            )
         )
-    agent_authors = [login for login in change.author_logins if agent_account_tool(login)]
-    for login in agent_authors:
-        signals.append(
-            Signal(source=SignalSource.BOT_AUTHOR, tools=[agent_account_tool(login)], detail=login)
-        )
+    agent_authors = []
+    for login in change.author_logins:
+        detection = login_detect(login=login, registry=registry)
+        if detection:
+            agent_authors.append(login)
+            signals.append(_signal(detection, drivers=list(change.driver_logins)))
     signals.extend(label_signals(change.labels))
 
-    human_authors = [login for login in change.author_logins if not agent_account_tool(login)]
-    agent_only = bool(agent_authors) and not human_authors and all(_is_agent_commit(c) for c in commits)
+    human_authors = [login for login in change.author_logins if login not in agent_authors]
+    agent_only = (
+        bool(agent_authors) and not human_authors and all(_is_agent_commit(c, registry) for c in commits)
+    )
 
     result = provenance_compute(
         line_level=_line_level_latest_per_file(documents),
@@ -594,22 +597,67 @@ def provenance_refresh(*, change: Change) -> AIProvenance:
         additions=change.additions,
         agent_only=agent_only,
     )
+    if agent_authors:
+        # The driver of an agent's PR is who started it, never the agent or its commits' authors.
+        result.drivers = _unique([*change.driver_logins, *result.drivers], limit=200)
+    return _provenance_save(change=change, result=result, registry_version=registry.version)
+
+
+def _provenance_save(*, change: Change, result: ProvenanceResult, registry_version: str) -> AIProvenance:
+    values = {
+        "level": result.level,
+        "confidence": result.confidence,
+        "ai_share": result.ai_share,
+        "tools": result.tools,
+        "ai_models": result.models,
+        "driver_logins": result.drivers,
+        "sources": result.sources,
+        "ai_lines": result.ai_lines,
+        "detections": result.detections,
+        "registry_version": registry_version,
+    }
     with transaction.atomic():
-        provenance, _ = AIProvenance.objects.update_or_create(
-            change=change,
-            defaults={
-                "level": result.level,
-                "confidence": result.confidence,
-                "ai_share": result.ai_share,
-                "tools": result.tools,
-                "ai_models": result.models,
-                "driver_logins": result.drivers,
-                "sources": result.sources,
-                "ai_lines": result.ai_lines,
-            },
-        )
+        previous = AIProvenance.objects.select_for_update().filter(change=change).first()
+        if previous is not None and _verdict(previous) != _verdict_of(values):
+            ProvenanceHistory.objects.create(
+                change=change,
+                level=previous.level,
+                confidence=previous.confidence,
+                tools=previous.tools,
+                ai_models=previous.ai_models,
+                driver_logins=previous.driver_logins,
+                detections=previous.detections,
+                registry_version=previous.registry_version,
+                valid_until=timezone.now(),
+                replaced_by_version=registry_version,
+            )
+        provenance, _ = AIProvenance.objects.update_or_create(change=change, defaults=values)
         provenance.drivers.set(_people_for(result.drivers))
     return provenance
+
+
+def _verdict(provenance: AIProvenance) -> tuple:
+    return _verdict_of(
+        {
+            "level": provenance.level,
+            "ai_share": provenance.ai_share,
+            "tools": provenance.tools,
+            "ai_models": provenance.ai_models,
+            "driver_logins": provenance.driver_logins,
+        }
+    )
+
+
+def _verdict_of(values: dict) -> tuple:
+    """What a reader of the change page would call the verdict; a new registry version alone is not one."""
+    share = values["ai_share"]
+    return (
+        values["level"],
+        None if share is None else Decimal(share).quantize(Decimal("0.0001")),
+        tuple(values["tools"]),
+        tuple(values["ai_models"]),
+        tuple(values["driver_logins"]),
+    )
 
 
 def _people_for(drivers: list[str]) -> list[Person]:
