@@ -155,9 +155,9 @@ def _trailers(message: str, registry: Registry) -> list[Detection]:
             found.append(detection)
         elif key == "generated-by":
             # Code generators sign this too (protoc, a release script): only a known agent counts.
-            rule, _, model = _assisted_by(value, registry)
+            rule, _, _ = _assisted_by(value, registry)  # "Aider 0.80": a version, not a model
             if rule and rule.is_ai:
-                found.append(_from_rule(rule, signal=TRAILER, strength=3, detail=line, model=model))
+                found.append(_from_rule(rule, signal=TRAILER, strength=3, detail=line))
         elif key == "ai-assisted" and value.lower() in ("true", "yes", "1"):
             found.append(Detection(TRAILER, 3, "", "", "trailer: AI-assisted", _AI_ASSISTED, line))
         for pattern, rule in registry.trailers.get(key, []):

@@ -12,7 +12,18 @@ from functools import lru_cache
 from pathlib import Path
 
 REGISTRY_PATH = Path(__file__).with_name("agents.toml")
-RULE_KINDS = {"login", "email", "email_re", "name", "name_suffix", "trailer", "message", "subject", "link", "alias"}
+RULE_KINDS = {
+    "login",
+    "email",
+    "email_re",
+    "name",
+    "name_suffix",
+    "trailer",
+    "message",
+    "subject",
+    "link",
+    "alias",
+}
 AGENT_KINDS = {"ide", "terminal", "cloud", "review_bot"}
 NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
 

@@ -85,7 +85,9 @@ def report(results: list[tuple[dict, bool, str]]) -> dict:
     total = Counter()
     for row in rows.values():
         total.update(row)
-    print(f"\n{'agent':32} {'labelled':>8} {'found':>6} {'recall':>7} {'FP':>4} {'precision':>9} {'tool ok':>8}")
+    print(
+        f"\n{'agent':32} {'labelled':>8} {'found':>6} {'recall':>7} {'FP':>4} {'precision':>9} {'tool ok':>8}"
+    )
     for name, row in sorted([*rows.items(), ("ALL", total)], key=lambda kv: (kv[0] == "ALL", kv[0])):
         found, fp = row["found"], row["false_positive"]
         recall = found / row["labelled"] if row["labelled"] else 1.0
