@@ -11,7 +11,14 @@ from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
 from accountability.changes.ledger import LedgerVerification, ledger_verify
-from accountability.changes.models import Change, Deployment, Environment, Evidence, SignOff
+from accountability.changes.models import (
+    Change,
+    Deployment,
+    Environment,
+    Evidence,
+    ProvenanceHistory,
+    SignOff,
+)
 
 PERIODS = {
     "24h": timedelta(hours=24),
@@ -205,6 +212,11 @@ def change_for_page(*, pk: int) -> Change:
                 queryset=SignOff.objects.select_related("signer", "delegate", "revokes").order_by("id"),
             ),
             Prefetch("gaps", queryset=Gap.objects.filter(resolved_at__isnull=True)),
+            Prefetch(
+                "provenance_history",
+                queryset=ProvenanceHistory.objects.order_by("-valid_until", "-id")[:5],
+                to_attr="recent_provenance_history",
+            ),
             Prefetch(
                 "gate_decisions",
                 queryset=GateDecision.objects.order_by("-at", "-id")[:10],
