@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from accountability.changes.provenance import (
+from accountability.changes.provenance import commit_message_signals
+from accountability.changes.provenance_documents import (
     ProvenanceParseError,
     agent_trace_parse,
-    commit_message_signals,
     git_ai_note_parse,
     ranges_count,
 )
