@@ -62,3 +62,21 @@ def test_recomputing_under_the_same_verdict_writes_no_history(change):
     provenance_refresh(change=change)
 
     assert not change.provenance_history.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "valid"),
+    [
+        ({"entry_id": "cursor", "kind": "email", "match": "bot@cursor.example", "source": "https://x"}, True),
+        (
+            {"entry_id": "nobody", "kind": "email", "match": "bot@cursor.example", "source": "https://x"},
+            False,
+        ),
+        ({"entry_id": "cursor", "kind": "message", "match": "Made with (", "source": "https://x"}, False),
+        ({"entry_id": "cursor", "kind": "email", "match": "bot@cursor.example", "source": ""}, False),
+    ],
+)
+def test_the_admin_accepts_only_rules_of_known_entries_with_a_source_and_a_valid_pattern(data, valid):
+    from accountability.changes.admin import AgentRuleForm
+
+    assert AgentRuleForm(data=data).is_valid() == valid
