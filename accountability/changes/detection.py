@@ -205,6 +205,7 @@ def commit_detect(
     author_login: str = "",
 ) -> CommitVerdict:
     """Every AI signal of one commit, with the rule that fired; see the module docstring for the order."""
+    message = message.replace("\r\n", "\n").replace("\r", "\n")  # PR bodies squashed from the web UI
     verdict = CommitVerdict(revert=bool(REVERT.search(message)))
     author = registry.identity(email=author_email, login=author_login, name=author_name)
     if author is not None and not author.is_ai:

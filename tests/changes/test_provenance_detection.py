@@ -132,3 +132,9 @@ def test_the_strongest_signal_names_the_tool():
         "claude-code",
     ]
     assert verdict.tool == "roo-code"
+
+
+def test_a_message_with_windows_line_ends_is_read_the_same():
+    verdict = detect("Fix\r\n\r\nMade-with: Cursor\r\n")
+
+    assert verdict.tool == "cursor"
