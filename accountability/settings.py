@@ -220,36 +220,12 @@ CACHES = {
     }
 }
 
-# AI provenance (DESIGN §6). Identities are matched against `Co-authored-by:` trailers: an entry with an
-# "@" is an exact e-mail address, any other entry a GitHub login (also found in the
-# <id>+<login>@users.noreply.github.com address). Matching by display name alone would call every human
-# named Claude an AI, so names are never enough.
-AI_IDENTITIES = {
-    "Claude": ["noreply@anthropic.com", "claude", "claude[bot]"],
-    "GitHub Copilot": ["copilot", "copilot-swe-agent[bot]", "copilot@github.com"],
-    "Codex": ["noreply@openai.com", "codex", "chatgpt-codex-connector[bot]"],
-    "Cursor": ["cursoragent@cursor.com", "cursor[bot]", "cursoragent"],
-    "Devin": ["devin-ai-integration[bot]", "devin@cognition.ai"],
-    "Gemini": ["gemini-code-assist[bot]", "google-labs-jules[bot]", "gemini-cli@google.com"],
-    "Firebender": ["help@firebender.com"],
-    "Aider": ["noreply@aider.chat", "aider@aider.chat"],
-    "Amazon Q": ["amazon-q-developer[bot]"],
-    "Windsurf": ["windsurf-bot[bot]", "noreply@windsurf.com"],
-    "OpenHands": ["openhands@all-hands.dev", "openhands-agent"],
-}
-# Accounts that open pull requests or author commits as an AI agent: login → tool.
-AI_AGENT_ACCOUNTS = {
-    "copilot-swe-agent[bot]": "GitHub Copilot",
-    "copilot": "GitHub Copilot",
-    "devin-ai-integration[bot]": "Devin",
-    "claude[bot]": "Claude",
-    "chatgpt-codex-connector[bot]": "Codex",
-    "cursor[bot]": "Cursor",
-    "google-labs-jules[bot]": "Gemini",
-    "openhands-agent": "OpenHands",
-    "amazon-q-developer[bot]": "Amazon Q",
-}
+# AI provenance (DESIGN §6). Agents, their identities and marks, and the non-AI automation used as negatives
+# live in the registry accountability/changes/agents.toml (with the source of every rule); PR labels that
+# mark AI work are configured here.
 AI_LABELS = env_list("AI_LABELS", "ai-assisted,ai-generated,ai-authored,copilot,claude-code,codex")
+# A new registry version re-evaluates the provenance of changes merged within this many days.
+PROVENANCE_REEVALUATE_DAYS = env_int("PROVENANCE_REEVALUATE_DAYS", 90)
 
 # Pull jobs (accountability/ingest/pull). A source asking us to wait longer than this (Retry-After, a spent
 # rate limit) ends the run; its cursor keeps the place and the next scheduled run resumes there.
@@ -290,6 +266,8 @@ CELERY_BEAT_SCHEDULE = {
     "analysis-metrics-refresh": {"task": "analysis.metrics_refresh", "schedule": 60 * 60.0},
     # Deploy gate: rejected GitHub deployments still waiting are re-evaluated (new evidence, a sign-off).
     "api-protection-rules-reevaluate": {"task": "api.protection_rules_reevaluate", "schedule": 5 * 60.0},
+    # AI provenance: changes evaluated under an older registry version (agents.toml, admins' rules).
+    "changes-provenance-reevaluate": {"task": "changes.provenance_reevaluate", "schedule": 60 * 60.0},
 }
 
 # Analysis (DESIGN §7-§13). Windows are in hours/days as named; see docs/ for why each default.

@@ -28,11 +28,13 @@ from accountability.catalog.models import (
     Team,
 )
 from accountability.changes.models import (
+    AgentRule,
     AIProvenance,
     Change,
     Commit,
     Deployment,
     Evidence,
+    ProvenanceHistory,
     ProvenanceRecord,
     RollbackPlan,
     SignOff,
@@ -168,6 +170,27 @@ class AIProvenanceFactory(factory.django.DjangoModelFactory):
 
     change = factory.SubFactory(ChangeFactory)
     level = AIProvenance.Level.UNKNOWN
+
+
+class ProvenanceHistoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProvenanceHistory
+
+    change = factory.SubFactory(ChangeFactory)
+    level = AIProvenance.Level.UNKNOWN
+    confidence = AIProvenance.Confidence.NONE
+    registry_version = "2026.01.01-1"
+    valid_until = factory.LazyFunction(timezone.now)
+
+
+class AgentRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentRule
+
+    entry_id = "cursor"
+    kind = AgentRule.Kind.EMAIL
+    match = factory.Sequence(lambda n: f"agent-{n}@cursor.example")
+    source = "https://docs.cursor.com"
 
 
 class EvidenceFactory(factory.django.DjangoModelFactory):

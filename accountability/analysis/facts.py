@@ -16,6 +16,7 @@ from django.utils import timezone
 from accountability.analysis.models import BlastRadius
 from accountability.catalog.models import Membership, OnCallShift
 from accountability.changes.models import AIProvenance, Change, Deployment, Environment, Evidence, SignOff
+from accountability.changes.registry import registry_from_file
 from accountability.incidents.models import Incident
 
 AI_LEVELS_AT_LEAST_ASSISTED = ("assisted", "majority", "generated")
@@ -83,11 +84,9 @@ def _is_bot(login: str) -> bool:
     login = login.strip().lower()
     if not login:
         return False
-    if login.endswith("[bot]") or login in settings.AI_AGENT_ACCOUNTS:
+    if login.endswith("[bot]"):
         return True
-    return any(
-        login == identity.lower() for identities in settings.AI_IDENTITIES.values() for identity in identities
-    )
+    return registry_from_file().identity(login=login) is not None  # an AI agent or non-AI automation
 
 
 def _human_review_ok(change: Change, evidence: list[Evidence], provenance: AIProvenance | None) -> bool:

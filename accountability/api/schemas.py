@@ -12,7 +12,11 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict, HttpUrl, field_validator, model_validator
 
 from accountability.changes.models import AIProvenance, Evidence, RollbackPlan
-from accountability.changes.provenance import ProvenanceParseError, agent_trace_parse, git_ai_note_parse
+from accountability.changes.provenance_documents import (
+    ProvenanceParseError,
+    agent_trace_parse,
+    git_ai_note_parse,
+)
 
 Sha = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$", description="A commit sha (7 to 64 hex digits)")]
 Login = Annotated[str, Field(min_length=1, max_length=100)]

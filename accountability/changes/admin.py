@@ -1,15 +1,19 @@
+from django import forms
 from django.contrib import admin
 
 from accountability.changes.models import (
+    AgentRule,
     AIProvenance,
     Change,
     Commit,
     Deployment,
     Evidence,
+    ProvenanceHistory,
     ProvenanceRecord,
     RollbackPlan,
     SignOff,
 )
+from accountability.changes.registry import RegistryError, registry_file, registry_parse
 
 
 class CommitInline(admin.TabularInline):
@@ -112,3 +116,47 @@ class SignOffAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AgentRuleForm(forms.ModelForm):
+    class Meta:
+        model = AgentRule
+        fields = ["entry_id", "kind", "match", "source"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            registry_parse(registry_file(), extra_rules=[data])
+        except (RegistryError, KeyError) as error:
+            raise forms.ValidationError(str(error)) from None
+        if data.get("entry_id") not in registry_file_ids():
+            raise forms.ValidationError("entry_id must be an agent or automation id of agents.toml")
+        return data
+
+
+def registry_file_ids() -> set[str]:
+    data = registry_file()
+    return {entry["id"] for section in ("agent", "automation") for entry in data.get(section, [])}
+
+
+@admin.register(AgentRule)
+class AgentRuleAdmin(admin.ModelAdmin):
+    """Rules added without a deploy; each changes the registry version, so recent changes are re-evaluated
+    by the hourly `changes.provenance_reevaluate` (or `manage.py provenance_reevaluate` at once)."""
+
+    form = AgentRuleForm
+    list_display = ["entry_id", "kind", "match", "source", "created_by", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["entry_id", "match", "source"]
+    readonly_fields = ["created_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = obj.created_by or request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ProvenanceHistory)
+class ProvenanceHistoryAdmin(admin.ModelAdmin):
+    list_display = ["change", "level", "tools", "registry_version", "valid_until", "replaced_by_version"]
+    raw_id_fields = ["change"]
+    readonly_fields = [f.name for f in ProvenanceHistory._meta.fields]

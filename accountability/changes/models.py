@@ -34,6 +34,8 @@ class Change(models.Model):
     deletions = models.PositiveIntegerField(default=0)
     touches_schema_migration = models.BooleanField(default=False)
     labels = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    # Who assigned or started the AI agent that authored the PR (assignee, "Requested by", pipeline).
+    driver_logins = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -201,6 +203,10 @@ class AIProvenance(models.Model):
     confidence = models.CharField(max_length=20, choices=Confidence.choices, default=Confidence.NONE)
     # {"path": [[start, end], ...]} of AI-written lines, where line-level data exists.
     ai_lines = models.JSONField(default=dict, blank=True)
+    # Every registry rule that fired, strongest first: [{"signal", "agent", "tool", "rule", "source",
+    # "detail", "model", "commit"}]; the change page shows them, so a verdict can always be traced.
+    detections = models.JSONField(default=list, blank=True)
+    registry_version = models.CharField(max_length=100, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -378,3 +384,57 @@ class ProvenanceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.commit_sha[:8] or self.change_id}"
+
+
+class ProvenanceHistory(models.Model):
+    """A change's provenance as it was before a recomputation changed it (a new registry, a new record)."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="provenance_history")
+    level = models.CharField(max_length=20)
+    confidence = models.CharField(max_length=20)
+    tools = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    ai_models = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    driver_logins = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    detections = models.JSONField(default=list, blank=True)
+    registry_version = models.CharField(max_length=100, blank=True)
+    valid_until = models.DateTimeField(help_text="When a recomputation replaced this verdict")
+    replaced_by_version = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-valid_until", "-id"]
+        verbose_name_plural = "provenance history"
+        indexes = [models.Index(fields=["change", "-valid_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.change_id}: {self.level} until {self.valid_until:%Y-%m-%d %H:%M}"
+
+
+class AgentRule(models.Model):
+    """A registry rule an admin adds without a deploy; merged into the file's registry (registry.py)."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login"
+        EMAIL = "email"
+        EMAIL_RE = "email_re", "email (regular expression)"
+        NAME = "name", "product-only display name"
+        NAME_SUFFIX = "name_suffix", "display-name suffix"
+        TRAILER = "trailer", "trailer (Key: value-regex)"
+        MESSAGE = "message", "message line (regex)"
+        SUBJECT = "subject", "subject prefix (regex)"
+        LINK = "link", "link (regex)"
+        ALIAS = "alias", "tool name"
+
+    entry_id = models.CharField(max_length=100, help_text="An agent or automation id of agents.toml")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    match = models.CharField(max_length=300)
+    source = models.CharField(max_length=500, help_text="Public documentation URL or owner/repo@sha")
+    created_by = models.CharField(max_length=150, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entry_id", "kind", "match"], name="agentrule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.kind}: {self.match}"

@@ -1,13 +1,8 @@
 """AI provenance of a change (DESIGN §6): how much of it an AI tool wrote, which tool and model, who drove it.
 
-The parsers are pure functions over the formats tools actually write:
-
-- git-ai authorship notes (`refs/notes/ai`, standard v3.0.0): legacy prompt keys, `s_…::t_…` session keys and
-  `h_…` known-human keys, alone or mixed in one note;
-- Agent Trace 0.1.0 records (`application/vnd.agent-trace.record+json`);
-- commit messages: `Co-authored-by:` naming a known AI identity, `Assisted-by: AGENT:MODEL [tools]`,
-  `Generated-by:`, `AI-assisted: true`, "Generated with [TOOL]";
-- AI agent accounts as authors, and PR labels configured as AI markers.
+Line-level documents and attestations are parsed by provenance_documents.py; commits, agent accounts and
+PR labels are read through the registry of AI coding agents (registry.py, detection.py), every signal naming
+the rule that fired.
 
 `provenance_refresh` gathers everything stored for a change, lets the strongest signal decide, keeps every
 signal found as a source, and saves the change's one `AIProvenance` row.
@@ -15,7 +10,7 @@ signal found as a source, and saves the change's one `AIProvenance` row.
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,31 +18,28 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accountability.catalog.models import Person
-from accountability.changes.models import AIProvenance, Change, ProvenanceRecord
+from accountability.changes.detection import Detection, commit_detect, login_detect
+from accountability.changes.models import AIProvenance, Change, ProvenanceHistory, ProvenanceRecord
+from accountability.changes.provenance_documents import (
+    Attestation,
+    LineAttribution,
+    ProvenanceParseError,
+    Ranges,
+    _unique,
+    agent_trace_parse,
+    attestation_parse,
+    git_ai_note_parse,
+    ranges_count,
+    ranges_union,
+)
+from accountability.changes.registry import Registry, registry_current, registry_from_file
 
 Level = AIProvenance.Level
 Confidence = AIProvenance.Confidence
 SignalSource = AIProvenance.SignalSource
-
-Ranges = list[tuple[int, int]]
-
-
-class ProvenanceParseError(ValueError):
-    """A provenance document that cannot be understood."""
-
-
-@dataclass
-class LineAttribution:
-    """Line-level data of one document (one note or one trace record): AI and known-human lines per file."""
-
-    source: str
-    ai_lines: dict[str, Ranges] = field(default_factory=dict)
-    human_lines: dict[str, Ranges] = field(default_factory=dict)
-    tools: list[str] = field(default_factory=list)
-    models: list[str] = field(default_factory=list)
-    drivers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,19 +51,8 @@ class Signal:
     models: list[str] = field(default_factory=list)
     drivers: list[str] = field(default_factory=list)
     detail: str = ""
-
-
-@dataclass
-class Attestation:
-    """What a pipeline stated through the CI API; any field may be absent."""
-
-    ai_used: bool | None = None
-    level: str | None = None
-    ai_share: float | None = None
-    tools: list[str] = field(default_factory=list)
-    models: list[str] = field(default_factory=list)
-    drivers: list[str] = field(default_factory=list)
-    ai_lines: dict[str, Ranges] = field(default_factory=dict)
+    strength: int = 9  # detection.py's order: 1 agent author … 5 link; labels 6
+    detection: dict | None = None  # the registry rule that fired, with its source
 
 
 @dataclass
@@ -84,306 +65,81 @@ class ProvenanceResult:
     drivers: list[str]
     sources: list[str]
     ai_lines: dict[str, Ranges]
-
-
-# --- line ranges -------------------------------------------------------------------------------------------
-
-
-def ranges_parse(spec: str) -> Ranges:
-    """`"1-4,9,12-14"` → `[(1, 4), (9, 9), (12, 14)]`."""
-    ranges = []
-    for part in spec.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        start, _, end = part.partition("-")
-        try:
-            first, last = int(start), int(end or start)
-        except ValueError:
-            raise ProvenanceParseError(f"bad line range {part!r}") from None
-        if first < 1 or last < first:
-            raise ProvenanceParseError(f"bad line range {part!r}")
-        ranges.append((first, last))
-    return ranges
-
-
-def ranges_union(*many: Iterable[tuple[int, int]]) -> Ranges:
-    """Merge overlapping or adjacent ranges into a sorted, disjoint list."""
-    merged: Ranges = []
-    for start, end in sorted(r for ranges in many for r in ranges):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def ranges_count(ranges: Iterable[tuple[int, int]]) -> int:
-    return sum(end - start + 1 for start, end in ranges)
-
-
-def _unique(values: Iterable[str], *, limit: int | None = None) -> list[str]:
-    """Distinct non-empty values in first-seen order, each cut to `limit` characters (the column's size)."""
-    return list(dict.fromkeys(v[:limit].strip() for v in values if v and v[:limit].strip()))
-
-
-# --- git-ai authorship notes ------------------------------------------------------------------------------
-
-
-def git_ai_note_parse(text: str) -> LineAttribution:
-    """Parse a git-ai authorship note (standard v3: legacy, sessions and mixed formats).
-
-    1. Split at the `---` line into the attestation section and the JSON metadata.
-    2. Read the attestation section: a file path at column 0, then `  <key> <ranges>` entries.
-    3. Route each key by prefix: `s_…::t_…` → `metadata.sessions`, `h_…` (or the pre-v1 literal `human`)
-       → a known human, anything else → a legacy entry of `metadata.prompts`.
-    4. AI lines are every range of an AI key; tools, models and the driving human come from the metadata.
-    """
-    attestation, divider, metadata_text = text.partition("\n---\n")
-    if not divider:
-        if text.startswith("---\n"):
-            attestation, metadata_text = "", text[4:]
-        else:
-            raise ProvenanceParseError("not a git-ai note: no '---' divider")
-    try:
-        metadata = json.loads(metadata_text)
-    except json.JSONDecodeError as error:
-        raise ProvenanceParseError(f"git-ai note metadata is not JSON: {error.msg}") from None
-    if not isinstance(metadata, dict):
-        raise ProvenanceParseError("git-ai note metadata is not an object")
-    prompts = metadata.get("prompts") or {}
-    sessions = metadata.get("sessions") or {}
-    if not isinstance(prompts, dict) or not isinstance(sessions, dict):
-        raise ProvenanceParseError("git-ai note metadata: prompts and sessions must be objects")
-
-    result = LineAttribution(source=SignalSource.GIT_AI_NOTE)
-    used_agents: dict[str, dict] = {}
-    path = None
-    for line in attestation.splitlines():
-        if not line.strip():
-            continue
-        if not line.startswith(" "):
-            path = line.strip()
-            if len(path) >= 2 and path.startswith('"') and path.endswith('"'):
-                path = path[1:-1]
-            continue
-        if path is None:
-            raise ProvenanceParseError("git-ai note: an attestation entry before any file path")
-        key, _, spec = line.strip().partition(" ")
-        ranges = ranges_parse(spec)
-        if key == "human" or key.startswith("h_"):
-            result.human_lines[path] = ranges_union(result.human_lines.get(path, []), ranges)
-            continue
-        agent = sessions.get(key.split("::", 1)[0]) if key.startswith("s_") else prompts.get(key)
-        result.ai_lines[path] = ranges_union(result.ai_lines.get(path, []), ranges)
-        if isinstance(agent, dict):
-            used_agents[key.split("::", 1)[0]] = agent
-
-    # Metadata of agents that wrote no surviving line (e.g. a prompt whose lines were all overridden)
-    # still names a tool that was used; attested agents come first.
-    for agent in [*used_agents.values(), *prompts.values(), *sessions.values()]:
-        if not isinstance(agent, dict):
-            continue
-        agent_id = agent.get("agent_id") or {}
-        if isinstance(agent_id, dict):
-            result.tools.append(str(agent_id.get("tool") or ""))
-            result.models.append(str(agent_id.get("model") or ""))
-        result.drivers.append(str(agent.get("human_author") or ""))
-    result.tools = _unique(result.tools)
-    result.models = _unique(result.models)
-    result.drivers = _unique(result.drivers)
-    return result
-
-
-# --- Agent Trace records ----------------------------------------------------------------------------------
-
-
-def agent_trace_parse(record: Mapping) -> LineAttribution:
-    """Parse an Agent Trace 0.1.0 record.
-
-    A range's contributor overrides its conversation's. `ai` and `mixed` (human-edited AI output) count as
-    AI-written lines, `human` as known-human lines; `unknown` counts as neither.
-    """
-    if not isinstance(record, Mapping) or not isinstance(record.get("files"), list):
-        raise ProvenanceParseError("not an Agent Trace record: no 'files' list")
-    result = LineAttribution(source=SignalSource.AGENT_TRACE)
-    tool = record.get("tool")
-    if isinstance(tool, Mapping) and tool.get("name"):
-        result.tools.append(str(tool["name"]))
-    for file in record["files"]:
-        if not isinstance(file, Mapping) or not isinstance(file.get("path"), str):
-            raise ProvenanceParseError("Agent Trace file without a path")
-        conversations = file.get("conversations") or []
-        if not isinstance(conversations, list):
-            raise ProvenanceParseError(f"Agent Trace file {file['path']}: conversations is not a list")
-        for conversation in conversations:
-            if not isinstance(conversation, Mapping):
-                continue
-            default = conversation.get("contributor") or {}
-            ranges = conversation.get("ranges") or []
-            if not isinstance(ranges, list):
-                raise ProvenanceParseError(f"Agent Trace file {file['path']}: ranges is not a list")
-            for line_range in ranges:
-                try:
-                    start, end = int(line_range["start_line"]), int(line_range["end_line"])
-                except (KeyError, TypeError, ValueError, OverflowError):  # Overflow: JSON's Infinity
-                    raise ProvenanceParseError("Agent Trace range without start_line/end_line") from None
-                if start < 1 or end < start:
-                    raise ProvenanceParseError(f"Agent Trace range {start}-{end} is not a line range")
-                contributor = line_range.get("contributor") or default
-                kind = contributor.get("type") if isinstance(contributor, Mapping) else None
-                if kind in ("ai", "mixed"):
-                    target = result.ai_lines
-                    if contributor.get("model_id"):
-                        result.models.append(str(contributor["model_id"]))
-                elif kind == "human":
-                    target = result.human_lines
-                else:
-                    continue
-                target[file["path"]] = ranges_union(target.get(file["path"], []), [(start, end)])
-    result.models = _unique(result.models)
-    return result
+    detections: list[dict] = field(default_factory=list)
 
 
 # --- commit messages, accounts, labels --------------------------------------------------------------------
 
-TRAILER = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)\s*:\s*(?P<value>.+?)\s*$", re.MULTILINE)
 PERSON = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>]*)>\s*$")
-NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
-ASSISTED_BY = re.compile(r"^(?P<agent>[^:\s\[]+)(?::(?P<model>[^\s\[]+))?\s*(?:\[(?P<tools>[^\]]*)\])?")
-GENERATED_WITH = re.compile(r"Generated (?:with|by|using) \[(?P<tool>[^\]]+)\]", re.IGNORECASE)
 
 
-def ai_identity_tool(*, name: str, email: str) -> str | None:
-    """The AI tool a `Co-authored-by:` identity belongs to, or None for a human or a non-AI bot."""
-    email = email.strip().lower()
-    noreply = NOREPLY.match(email)
-    login = noreply.group("login") if noreply else ""
-    for tool, identities in settings.AI_IDENTITIES.items():
-        for identity in identities:
-            identity = identity.lower()
-            if ("@" in identity and identity == email) or ("@" not in identity and identity == login):
-                return tool
-    return None
+def _signal(detection: Detection, *, drivers: list[str]) -> Signal:
+    return Signal(
+        source=detection.signal,
+        tools=[detection.tool] if detection.tool else [],
+        models=[detection.model] if detection.model else [],
+        drivers=drivers,
+        detail=detection.detail,
+        strength=detection.strength,
+        detection=detection.as_dict(),
+    )
 
 
-def _model_from_name(name: str) -> str:
-    """ "Claude Opus 4.6" names a model; "Copilot" or "Devin AI" only a tool."""
-    name = re.sub(r"\s*\([^)]*\)", "", name).strip()
-    return name if re.search(r"\d", name) else ""
+def commit_message_signals(
+    message: str,
+    *,
+    author: str = "",
+    author_name: str = "",
+    author_email: str = "",
+    sha: str = "",
+    registry: Registry | None = None,
+) -> list[Signal]:
+    """AI signals of one commit (detection.py), each naming its registry rule; a human author is the driver.
 
-
-def commit_message_signals(message: str, *, author: str = "") -> list[Signal]:
-    """AI signals in one commit message; `author` (the commit's human author) becomes the driver."""
+    `author` is the commit's login (or address when it has none).
+    """
+    registry = registry or registry_from_file()
+    login = author if author and "@" not in author else ""
+    email = author_email or (author if "@" in author else "")
+    verdict = commit_detect(
+        message=message, registry=registry, author_name=author_name, author_email=email, author_login=login
+    )
+    human = author and not any(d.signal == SignalSource.BOT_AUTHOR for d in verdict.detections)
+    drivers = [author] if human else []
     signals = []
-    drivers = [author] if author and not agent_account_tool(author) else []
-    for match in TRAILER.finditer(message):
-        key, value = match.group("key").lower(), match.group("value")
-        if key == "co-authored-by":
-            person = PERSON.match(value)
-            if not person:
-                continue
-            tool = ai_identity_tool(name=person.group("name"), email=person.group("email"))
-            if tool:
-                model = _model_from_name(person.group("name"))
-                signals.append(
-                    Signal(
-                        source=SignalSource.TRAILER,
-                        tools=[tool],
-                        models=[model] if model else [],
-                        drivers=drivers,
-                        detail=f"Co-authored-by: {value}",
-                    )
-                )
-        elif key == "assisted-by":
-            parsed = ASSISTED_BY.match(value)
-            if parsed:
-                extra = (parsed.group("tools") or "").split()
-                signals.append(
-                    Signal(
-                        source=SignalSource.TRAILER,
-                        tools=_unique([parsed.group("agent"), *extra]),
-                        models=[parsed.group("model")] if parsed.group("model") else [],
-                        drivers=drivers,
-                        detail=f"Assisted-by: {value}",
-                    )
-                )
-        elif key == "generated-by":
-            signals.append(
-                Signal(
-                    source=SignalSource.TRAILER,
-                    tools=[value],
-                    drivers=drivers,
-                    detail=f"Generated-by: {value}",
-                )
-            )
-        elif key == "ai-assisted" and value.lower() in ("true", "yes", "1"):
-            signals.append(
-                Signal(source=SignalSource.TRAILER, drivers=drivers, detail=f"AI-assisted: {value}")
-            )
-    for match in GENERATED_WITH.finditer(message):
-        signals.append(
-            Signal(
-                source=SignalSource.MESSAGE,
-                tools=[match.group("tool")],
-                drivers=drivers,
-                detail=match.group(0),
-            )
-        )
+    for detection in verdict.detections:
+        detection.commit = sha
+        signals.append(_signal(detection, drivers=drivers))
     return signals
 
 
 def agent_account_tool(login: str) -> str | None:
-    """The AI tool behind an agent account such as `copilot-swe-agent[bot]`, else None."""
-    return settings.AI_AGENT_ACCOUNTS.get(login.strip().lower()) if login else None
+    """The AI agent behind an account such as `copilot-swe-agent[bot]` (its registry name), else None."""
+    detection = login_detect(login=login, registry=registry_from_file()) if login else None
+    return detection.tool if detection else None
 
 
 def label_signals(labels: Iterable[str]) -> list[Signal]:
     markers = {label.lower() for label in settings.AI_LABELS}
     return [
-        Signal(source=SignalSource.LABEL, detail=f"label {label}")
+        Signal(
+            source=SignalSource.LABEL,
+            detail=f"label {label}",
+            strength=6,
+            detection={
+                "signal": SignalSource.LABEL,
+                "agent": "",
+                "tool": "",
+                "rule": f"label: {label}",
+                "source": "settings.AI_LABELS",
+                "detail": f"label {label}",
+                "model": "",
+                "commit": "",
+            },
+        )
         for label in labels
         if label.lower() in markers
     ]
-
-
-def _strings(data: Mapping, field: str) -> list[str]:
-    value = data.get(field) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ProvenanceParseError(f"attestation {field} must be a list of strings")
-    return _unique(value)
-
-
-def attestation_parse(data: Mapping) -> Attestation:
-    """Read an attestation stored by the CI API (validated when it arrived; checked again, as stored data)."""
-    if not isinstance(data, Mapping):
-        raise ProvenanceParseError("attestation is not an object")
-    share, level, ai_used = data.get("ai_share"), data.get("level"), data.get("ai_used")
-    if share is not None and (
-        isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1
-    ):
-        raise ProvenanceParseError("attestation ai_share must be a number from 0 to 1")
-    if level is not None and level not in Level.values:
-        raise ProvenanceParseError(f"attestation level must be one of {', '.join(Level.values)}")
-    if ai_used is not None and not isinstance(ai_used, bool):
-        raise ProvenanceParseError("attestation ai_used must be true or false")
-    lines = data.get("ai_lines") or {}
-    try:
-        ai_lines = {
-            str(path): ranges_union([(int(start), int(end)) for start, end in ranges])
-            for path, ranges in lines.items()
-        }
-    except (AttributeError, TypeError, ValueError, OverflowError):  # Overflow: JSON's Infinity
-        raise ProvenanceParseError('attestation ai_lines must be {"path": [[start, end], ...]}') from None
-    return Attestation(
-        ai_used=ai_used,
-        level=level,
-        ai_share=float(share) if share is not None else None,
-        tools=_strings(data, "tools"),
-        models=_strings(data, "models"),
-        drivers=_strings(data, "drivers"),
-        ai_lines=ai_lines,
-    )
 
 
 # --- the decision -----------------------------------------------------------------------------------------
@@ -413,6 +169,8 @@ def provenance_compute(
     5. Nothing at all: `unknown`, never `none`.
     Tools, models, drivers and sources of every signal are kept, whichever one decided.
     """
+    # The strongest signal comes first, so its tool is named first (DESIGN §6: the strongest wins).
+    signals = sorted(signals, key=lambda s: s.strength)
     sources = _unique(
         [*(d.source for d in line_level), *(SignalSource.API_ATTESTATION for _ in attestations)]
         + [s.source for s in signals]
@@ -486,7 +244,19 @@ def provenance_compute(
         drivers=drivers,
         sources=sources,
         ai_lines={path: [list(r) for r in ranges] for path, ranges in sorted(ai_lines.items())},
+        detections=_unique_detections(s.detection for s in signals if s.detection),
     )
+
+
+def _unique_detections(detections: Iterable[dict]) -> list[dict]:
+    """One row per (rule, commit): a squash repeating a trailer in every line is one finding."""
+    seen, kept = set(), []
+    for detection in detections:
+        key = (detection["rule"], detection["agent"], detection["commit"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(detection)
+    return kept[:50]
 
 
 def _record_order(change: Change, shas_in_order: list[str], record: ProvenanceRecord) -> int:
@@ -536,19 +306,23 @@ def _parse_record(record: ProvenanceRecord) -> LineAttribution | Attestation:
     return attestation_parse(data)
 
 
-def _is_agent_commit(commit) -> bool:
-    return bool(agent_account_tool(commit.author_login) or agent_account_tool(commit.author_name))
+def _is_agent_commit(commit, registry: Registry) -> bool:
+    rule = registry.identity(email=commit.author_email, login=commit.author_login, name=commit.author_name)
+    return bool(rule and rule.is_ai)
 
 
-def provenance_refresh(*, change: Change) -> AIProvenance:
+def provenance_refresh(*, change: Change, registry: Registry | None = None) -> AIProvenance:
     """Recompute and save the AI provenance of `change` from what is stored about it. Idempotent.
 
     1. Collect the change's commits (rows and `commit_shas`) and the provenance records of those commits
        or of the change itself; parse each (a record that cannot be parsed is skipped, not fatal).
-    2. Read commit messages for trailers and "Generated with", authors and `author_logins` for AI agent
-       accounts, and labels for AI markers.
-    3. Decide with `provenance_compute` and save the one AIProvenance row, linking drivers to people.
+    2. Run every commit through the registry (detection.py), the PR's author through its accounts, and
+       labels through the AI markers; each signal keeps the rule that fired and its source.
+    3. Decide with `provenance_compute`. An agent-authored PR keeps its human driver (the assignee or
+       requester recorded on the change). Save the one AIProvenance row, linking drivers to people; when
+       the verdict changed, the previous one goes to ProvenanceHistory.
     """
+    registry = registry or registry_current()
     commits = list(change.commits.all())
     shas_in_order = _unique([c.sha for c in commits] + list(change.commit_shas))
     records = ProvenanceRecord.objects.filter(
@@ -571,21 +345,28 @@ def provenance_refresh(*, change: Change) -> AIProvenance:
 
     signals: list[Signal] = []
     for commit in commits:
-        if _is_agent_commit(commit):
-            tool = agent_account_tool(commit.author_login) or agent_account_tool(commit.author_name)
-            signals.append(Signal(source=SignalSource.BOT_AUTHOR, tools=[tool], detail=commit.author_login))
         signals.extend(
-            commit_message_signals(commit.message, author=commit.author_login or commit.author_email)
+            commit_message_signals(
+                commit.message,
+                author=commit.author_login or commit.author_email,
+                author_name=commit.author_name,
+                author_email=commit.author_email,
+                sha=commit.sha,
+                registry=registry,
+            )
         )
-    agent_authors = [login for login in change.author_logins if agent_account_tool(login)]
-    for login in agent_authors:
-        signals.append(
-            Signal(source=SignalSource.BOT_AUTHOR, tools=[agent_account_tool(login)], detail=login)
-        )
+    agent_authors = []
+    for login in change.author_logins:
+        detection = login_detect(login=login, registry=registry)
+        if detection:
+            agent_authors.append(login)
+            signals.append(_signal(detection, drivers=list(change.driver_logins)))
     signals.extend(label_signals(change.labels))
 
-    human_authors = [login for login in change.author_logins if not agent_account_tool(login)]
-    agent_only = bool(agent_authors) and not human_authors and all(_is_agent_commit(c) for c in commits)
+    human_authors = [login for login in change.author_logins if login not in agent_authors]
+    agent_only = (
+        bool(agent_authors) and not human_authors and all(_is_agent_commit(c, registry) for c in commits)
+    )
 
     result = provenance_compute(
         line_level=_line_level_latest_per_file(documents),
@@ -594,22 +375,67 @@ def provenance_refresh(*, change: Change) -> AIProvenance:
         additions=change.additions,
         agent_only=agent_only,
     )
+    if agent_authors:
+        # The driver of an agent's PR is who started it, never the agent or its commits' authors.
+        result.drivers = _unique([*change.driver_logins, *result.drivers], limit=200)
+    return _provenance_save(change=change, result=result, registry_version=registry.version)
+
+
+def _provenance_save(*, change: Change, result: ProvenanceResult, registry_version: str) -> AIProvenance:
+    values = {
+        "level": result.level,
+        "confidence": result.confidence,
+        "ai_share": result.ai_share,
+        "tools": result.tools,
+        "ai_models": result.models,
+        "driver_logins": result.drivers,
+        "sources": result.sources,
+        "ai_lines": result.ai_lines,
+        "detections": result.detections,
+        "registry_version": registry_version,
+    }
     with transaction.atomic():
-        provenance, _ = AIProvenance.objects.update_or_create(
-            change=change,
-            defaults={
-                "level": result.level,
-                "confidence": result.confidence,
-                "ai_share": result.ai_share,
-                "tools": result.tools,
-                "ai_models": result.models,
-                "driver_logins": result.drivers,
-                "sources": result.sources,
-                "ai_lines": result.ai_lines,
-            },
-        )
+        previous = AIProvenance.objects.select_for_update().filter(change=change).first()
+        if previous is not None and _verdict(previous) != _verdict_of(values):
+            ProvenanceHistory.objects.create(
+                change=change,
+                level=previous.level,
+                confidence=previous.confidence,
+                tools=previous.tools,
+                ai_models=previous.ai_models,
+                driver_logins=previous.driver_logins,
+                detections=previous.detections,
+                registry_version=previous.registry_version,
+                valid_until=timezone.now(),
+                replaced_by_version=registry_version,
+            )
+        provenance, _ = AIProvenance.objects.update_or_create(change=change, defaults=values)
         provenance.drivers.set(_people_for(result.drivers))
     return provenance
+
+
+def _verdict(provenance: AIProvenance) -> tuple:
+    return _verdict_of(
+        {
+            "level": provenance.level,
+            "ai_share": provenance.ai_share,
+            "tools": provenance.tools,
+            "ai_models": provenance.ai_models,
+            "driver_logins": provenance.driver_logins,
+        }
+    )
+
+
+def _verdict_of(values: dict) -> tuple:
+    """What a reader of the change page would call the verdict; a new registry version alone is not one."""
+    share = values["ai_share"]
+    return (
+        values["level"],
+        None if share is None else Decimal(share).quantize(Decimal("0.0001")),
+        tuple(values["tools"]),
+        tuple(values["ai_models"]),
+        tuple(values["driver_logins"]),
+    )
 
 
 def _people_for(drivers: list[str]) -> list[Person]:

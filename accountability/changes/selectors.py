@@ -11,7 +11,14 @@ from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
 from accountability.changes.ledger import LedgerVerification, ledger_verify
-from accountability.changes.models import Change, Deployment, Environment, Evidence, SignOff
+from accountability.changes.models import (
+    Change,
+    Deployment,
+    Environment,
+    Evidence,
+    ProvenanceHistory,
+    SignOff,
+)
 
 PERIODS = {
     "24h": timedelta(hours=24),
@@ -206,6 +213,11 @@ def change_for_page(*, pk: int) -> Change:
             ),
             Prefetch("gaps", queryset=Gap.objects.filter(resolved_at__isnull=True)),
             Prefetch(
+                "provenance_history",
+                queryset=ProvenanceHistory.objects.order_by("-valid_until", "-id")[:5],
+                to_attr="recent_provenance_history",
+            ),
+            Prefetch(
                 "gate_decisions",
                 queryset=GateDecision.objects.order_by("-at", "-id")[:10],
                 to_attr="recent_gate_decisions",
@@ -308,6 +320,47 @@ def metric_rows(*, team_slug: str = "", period: tuple[datetime, datetime] | None
     order = ["all", "none", "assisted", "majority", "generated", "unknown"]
     rows.sort(key=lambda row: order.index(row.ai_level) if row.ai_level in order else len(order))
     return rows
+
+
+@dataclass(frozen=True)
+class AttributionCoverage:
+    """How much of a period's AI split rests on evidence: production changes by provenance confidence."""
+
+    total: int
+    line_level: int
+    attested: int
+    heuristic: int
+    unknown: int
+
+    def share(self, count: int) -> float:
+        return count / self.total if self.total else 0.0
+
+
+def attribution_coverage(
+    *, team_slug: str = "", period: tuple[datetime, datetime] | None
+) -> AttributionCoverage:
+    """Changes deployed to production in the period (of one team's services, or all), counted by what their
+    AI provenance rests on: line-level data, a pipeline's attestation, heuristic signals only, or nothing
+    (`unknown`, including changes never evaluated). One query."""
+    if period is None:
+        return AttributionCoverage(0, 0, 0, 0, 0)
+    changes = Change.objects.filter(
+        deployments__environment=Environment.PRODUCTION,
+        deployments__status__in=[Deployment.Status.SUCCEEDED, Deployment.Status.ROLLED_BACK],
+        deployments__finished_at__gte=period[0],
+        deployments__finished_at__lt=period[1],
+    )
+    if team_slug:
+        changes = changes.filter(service__owner_team__slug=team_slug)
+    confidence = "provenance__confidence"
+    counts = Change.objects.filter(pk__in=changes.values("pk")).aggregate(
+        total=Count("pk"),
+        line_level=Count("pk", filter=Q(**{confidence: "line_level"})),
+        attested=Count("pk", filter=Q(**{confidence: "attested"})),
+        heuristic=Count("pk", filter=Q(**{confidence: "heuristic"})),
+    )
+    known = counts["line_level"] + counts["attested"] + counts["heuristic"]
+    return AttributionCoverage(**counts, unknown=counts["total"] - known)
 
 
 @dataclass(frozen=True)

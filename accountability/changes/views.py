@@ -21,6 +21,7 @@ from accountability.changes.ledger import SignOffRefused
 from accountability.changes.models import Change, SignOff
 from accountability.changes.rows import review_rows
 from accountability.changes.selectors import (
+    attribution_coverage,
     change_for_page,
     delegates_for,
     evidence_notes,
@@ -255,5 +256,6 @@ def metrics(request):
         "teams": Team.objects.only("slug", "name"),
         "periods": periods,
         "period": period,
+        "coverage": attribution_coverage(team_slug=team, period=period),
     }
     return render(request, _partial(request, "changes/metrics.html", "panel"), context)

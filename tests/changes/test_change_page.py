@@ -172,3 +172,19 @@ def test_it_shows_the_deploy_gate_decisions(viewer_client, change):
     body = viewer_client.get(f"/changes/{change.pk}/").content.decode()
 
     assert "github:acme/payments-api" in body and "Nobody but the authors reviewed it." in body
+
+
+def test_it_names_the_rule_that_fired_with_its_source_and_the_earlier_verdicts(viewer_client):
+    from accountability.changes.provenance import provenance_refresh
+    from tests.factories import CommitFactory, ProvenanceHistoryFactory
+
+    change = ChangeFactory()
+    CommitFactory(change=change, message="Fix\n\nCo-authored-by: Cursor Agent <cursoragent@cursor.com>\n")
+    provenance_refresh(change=change)
+    ProvenanceHistoryFactory(change=change, level="unknown", registry_version="2026.01.01-1")
+
+    body = viewer_client.get(f"/changes/{change.pk}/").content.decode()
+
+    assert "email: cursoragent@cursor.com" in body
+    assert 'href="https://docs.cursor.com/background-agent"' in body
+    assert "unknown under registry 2026.01.01-1" in body

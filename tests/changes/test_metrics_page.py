@@ -103,3 +103,26 @@ def test_it_runs_the_same_number_of_queries_for_1_or_6_levels(manager_client):
         body = manager_client.get("/review/metrics/").content.decode()
     assert body.count('class="whisker"') == 18
     assert len(many) == len(few)
+
+
+def test_it_shows_what_the_ai_split_rests_on_for_the_period(manager_client):
+    from tests.factories import AIProvenanceFactory, DeploymentFactory
+
+    snapshot("all", deployments=4, failures=0, enough=False)
+    within = END - timedelta(days=3)
+    for confidence, level in [
+        ("line_level", "assisted"),
+        ("heuristic", "assisted"),
+        ("heuristic", "generated"),
+    ]:
+        deployment = DeploymentFactory(finished_at=within)
+        AIProvenanceFactory(change=deployment.change, confidence=confidence, level=level)
+    DeploymentFactory(finished_at=within)  # never evaluated: unknown
+    DeploymentFactory(finished_at=END - timedelta(days=60))  # another period
+
+    body = manager_client.get("/review/metrics/").content.decode()
+
+    assert "What the AI split rests on" in body
+    assert "Provenance of the 4 changes deployed to production" in body
+    assert '<td class="num">1</td><td class="num">25 %</td>' in body  # line-level, and unknown
+    assert '<td class="num">2</td><td class="num">50 %</td>' in body  # heuristic only

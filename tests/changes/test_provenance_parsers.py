@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from accountability.changes.provenance import (
+from accountability.changes.provenance import commit_message_signals
+from accountability.changes.provenance_documents import (
     ProvenanceParseError,
     agent_trace_parse,
-    commit_message_signals,
     git_ai_note_parse,
     ranges_count,
 )
@@ -193,16 +193,20 @@ def message_signals(name: str):
     ("name", "tools", "models"),
     [
         ("01-git-ai-d421e8b3-generated-with-claude-code.txt", ["Claude Code"], []),
-        ("02-git-ai-131df6d9-coauthored-claude-opus.txt", ["Claude"], ["Claude Opus 4.6"]),
+        ("02-git-ai-131df6d9-coauthored-claude-opus.txt", ["Claude Code"], ["Claude Opus 4.6"]),
         ("03-git-ai-dbd6faa6-coauthored-copilot.txt", ["GitHub Copilot"], []),
-        ("04-git-ai-90553fa7-coauthored-codex.txt", ["Codex"], []),
+        ("04-git-ai-90553fa7-coauthored-codex.txt", ["OpenAI Codex"], []),
         ("05-git-ai-53a5b751-coauthored-cursor.txt", ["Cursor"], []),
         ("06-git-ai-b8bbdb69-generated-with-firebender.txt", ["Firebender"], []),
         ("07-git-ai-87eae462-coauthored-devin.txt", ["Devin"], []),
-        ("08-saleor-2621df26-coauthored-claude-opus5.txt", ["Claude"], ["Claude Opus 5"]),
-        ("09-saleor-1518a613-squash-mixed-claude-and-human-coauthors.txt", ["Claude"], ["Claude Opus 4.8"]),
+        ("08-saleor-2621df26-coauthored-claude-opus5.txt", ["Claude Code"], ["Claude Opus 5"]),
+        (
+            "09-saleor-1518a613-squash-mixed-claude-and-human-coauthors.txt",
+            ["Claude Code"],
+            ["Claude Opus 4.8"],
+        ),
         ("10-cursor-agent-trace-a7a009c6-coauthored-cursor.txt", ["Cursor"], []),
-        ("11-linux-stable-48a42821-assisted-by-claude.txt", ["Claude"], ["claude-sonnet-4-5"]),
+        ("11-linux-stable-48a42821-assisted-by-claude.txt", ["Claude Code"], ["claude-sonnet-4-5"]),
     ],
 )
 def test_it_finds_the_ai_tool_in_every_attributed_commit_sample(name, tools, models):
@@ -223,17 +227,22 @@ def test_it_does_not_take_a_human_named_claude_for_an_ai():
 
 
 @pytest.mark.parametrize(
-    ("trailer", "tools"),
+    ("trailer", "tools", "models"),
     [
-        ("Generated-by: Aider 0.80", ["Aider 0.80"]),
-        ("AI-assisted: true", []),
-        ("Assisted-by: Copilot:gpt-4.1 [coccinelle sparse]", ["Copilot", "coccinelle", "sparse"]),
+        ("Generated-by: Aider 0.80", ["Aider"], []),
+        ("AI-assisted: true", [], []),
+        # The kernel's [TOOL] list names non-AI tools (coccinelle, sparse): they are not AI agents.
+        ("Assisted-by: Copilot:gpt-4.1 [coccinelle sparse]", ["GitHub Copilot"], ["gpt-4.1"]),
+        # The model is never taken for the tool.
+        ("Assisted-by: GLM-5.1 via Crush <crush@charm.land>", ["Crush"], ["GLM-5.1"]),
+        ("Assisted-by: Kimi K2.5 via Crush", ["Crush"], ["Kimi K2.5"]),
+        ("Assisted-by: SomeNewAgent:model-x", ["SomeNewAgent"], ["model-x"]),
     ],
 )
-def test_it_reads_declaration_trailers(trailer, tools):
+def test_it_reads_declaration_trailers(trailer, tools, models):
     (signal,) = commit_message_signals(f"Subject\n\nBody.\n\n{trailer}\n")
 
-    assert signal.tools == tools
+    assert (signal.tools, signal.models) == (tools, models)
 
 
 def test_it_ignores_ai_assisted_false():

@@ -7,11 +7,11 @@ import json
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from accountability.changes.provenance import (
+from accountability.changes.provenance import commit_message_signals
+from accountability.changes.provenance_documents import (
     ProvenanceParseError,
     agent_trace_parse,
     attestation_parse,
-    commit_message_signals,
     git_ai_note_parse,
     ranges_parse,
 )

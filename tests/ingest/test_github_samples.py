@@ -257,7 +257,7 @@ def test_a_push_of_commits_with_ai_trailers_gives_the_change_its_ai_provenance(s
     deliver_github(source, "push", event="push", body=json.dumps(payload).encode())
     change = Change.objects.get()
     assert change.provenance.level == "assisted"
-    assert "Claude" in change.provenance.tools
+    assert "Claude Code" in change.provenance.tools
     assert change.provenance.sources == ["trailer"]
 
 

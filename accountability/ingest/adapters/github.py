@@ -4,10 +4,12 @@ verify → parse → map → upsert, as every adapter. What is used (DESIGN §5)
 
 - `pull_request` whose PR is merged (closed+merged, or labeled after the merge) → Change: title, URL, author,
   merged_by, merged_at, size, labels (a union: a label removed after the merge stays). Not merged → ignored.
+  A PR an AI agent opened keeps its human driver: its human assignees and the "Requested by" the body names.
 - `push` to the repository's default branch → Commit rows with their messages, on the change of the pushed
   head; other branches, tag pushes and branch deletions → ignored.
 - `pull_request_review` submitted with state approved → Evidence human_review. Reviews by a bot or AI agent
-  account, or by the PR's author, are stored as `warned` with the reason, so the page can say why they do
+  account, by the PR's author, or by the driver of the agent that wrote it, are stored as `warned` with the
+  reason, so the page can say why they do
   not count; whether the reviewer is also a commit co-author is judged when the policy is evaluated, because
   the commits may arrive later. Other review states → ignored.
 - `check_suite` / `workflow_run` completed → Evidence ci_tests on the head sha (success → passed; failure,
@@ -21,6 +23,7 @@ verify → parse → map → upsert, as every adapter. What is used (DESIGN §5)
 """
 
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -30,6 +33,7 @@ from django.utils import timezone
 
 from accountability.changes.models import Commit, Deployment, Evidence
 from accountability.changes.provenance import agent_account_tool, provenance_refresh
+from accountability.changes.registry import registry_current
 from accountability.ingest.adapters.payload import (
     body_digest,
     count,
@@ -113,6 +117,33 @@ def _is_bot(user: dict) -> bool:
     return text(user, "type") == "Bot" or login.endswith("[bot]") or agent_account_tool(login) is not None
 
 
+# "Requested by: Ann (@ann)", "Triggered by @ann": the line an agent writes naming who started it.
+REQUESTED_BY = re.compile(
+    r"^\W*(?:requested|triggered|started|assigned|prompted)\s+by\W*(?:[^@\n]*?\(@(?P<paren>[A-Za-z0-9-]+)\)"
+    r"|@(?P<login>[A-Za-z0-9-]+))",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _agent_pr_drivers(pr: dict) -> list[str]:
+    """Who started an agent's PR: its human assignees, else the person the PR body names as requester.
+
+    GitHub assigns the Copilot coding agent's PR to the person who assigned the issue; Devin, Jules and
+    others write "Requested by" in the body. Bots and agents are never drivers.
+    """
+    registry = registry_current()
+    humans = []
+    for user in get(pr, "assignees", list, default=[]):
+        if isinstance(user, dict) and text(user, "login") and not _is_bot(user):
+            humans.append(text(user, "login", limit=100))
+    for match in REQUESTED_BY.finditer(text(pr, "body", limit=20_000)):
+        login = match.group("paren") or match.group("login")
+        rule = registry.identity(login=login)
+        if rule is None or not rule.is_ai:
+            humans.append(login[:100])
+    return sorted_union(humans)
+
+
 # Handlers: one per event name, each returns "processed" or raises DeliveryIgnored with the reason.
 
 
@@ -141,6 +172,8 @@ def pull_request(event: GitHubEvent) -> str:
     change.pr_url = text(pr, "html_url")
     change.title = text(pr, "title")
     change.author_logins = [get(pr, "user.login")[:100]]
+    if agent_account_tool(get(pr, "user.login")):
+        change.driver_logins = sorted_union(change.driver_logins, _agent_pr_drivers(pr))
     change.merged_by_login = text(pr, "merged_by.login", limit=100)
     change.merged_at = timestamp(get(pr, "merged_at"), field="pull_request.merged_at")
     change.files_changed = count(pr, "changed_files", default=0)
@@ -242,6 +275,11 @@ def pull_request_review(event: GitHubEvent) -> str:
         change = change_by_pull_request(
             service=service, repository=repository, number=number, head_sha=sha(pr, "head.sha")
         )
+    if agent_account_tool(text(pr, "user.login")):
+        drivers = sorted_union(change.driver_logins, _agent_pr_drivers(pr))
+        if drivers != change.driver_logins:
+            change.driver_logins = drivers
+            change.save(update_fields=["driver_logins", "updated_at"])
     reviewer = get(review, "user", dict)
     login = get(reviewer, "login")[:100]
     result, detail = Evidence.Result.PASSED, ""
@@ -249,6 +287,8 @@ def pull_request_review(event: GitHubEvent) -> str:
         result, detail = Evidence.Result.WARNED, f"{login} is a bot or AI agent account, not a human reviewer"
     elif login.lower() == text(pr, "user.login").lower():
         result, detail = Evidence.Result.WARNED, f"{login} is the author of the pull request"
+    elif login.lower() in {driver.lower() for driver in change.driver_logins}:
+        result, detail = Evidence.Result.WARNED, f"{login} drove the AI agent that wrote the pull request"
     Evidence.objects.update_or_create(
         change=change,
         kind=Evidence.Kind.HUMAN_REVIEW,
