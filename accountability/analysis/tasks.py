@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
@@ -19,6 +19,7 @@ from accountability.analysis.services import change_analyze, changes_recompute_r
 from accountability.catalog.models import Service, Team
 from accountability.incidents.models import Incident
 from accountability.incidents.suspects import suspects_refresh
+from accountability.notify.triggers import incident_notify
 
 
 @contextmanager
@@ -61,7 +62,7 @@ def team_rescan_task(team_id: int) -> None:
 def incident_suspects_task(incident_id: int) -> None:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
-        suspects_refresh(incident=incident)
+        _rank_and_tell(incident)
 
 
 @shared_task(name="analysis.open_incidents_suspects", ignore_result=True)
@@ -73,7 +74,14 @@ def open_incidents_suspects_task() -> None:
 
 def _open_incidents_suspects() -> None:
     for incident in Incident.objects.exclude(status=Incident.Status.RESOLVED).order_by("-started_at")[:200]:
+        _rank_and_tell(incident)
+
+
+def _rank_and_tell(incident: Incident) -> None:
+    # One transaction: the messages exist exactly when the ranking they describe does.
+    with transaction.atomic():
         suspects_refresh(incident=incident)
+        incident_notify(incident=incident)
 
 
 @shared_task(name="analysis.gaps_scan_all", ignore_result=True)

@@ -1,0 +1,52 @@
+from django.db import models
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel: the outbox.
+
+    A row is written in the same transaction as the event that causes it, so an event that is committed
+    always has its messages, and a rolled-back one has none. `key` names (trigger, subject, recipient):
+    writing the same notification twice keeps one row, so nothing is sent twice.
+    """
+
+    class Trigger(models.TextChoices):
+        SIGNOFF_NEEDED = "signoff_needed", "sign-off needed"
+        INCIDENT = "incident", "incident"
+
+    class Channel(models.TextChoices):
+        SLACK = "slack", "Slack"
+        EMAIL = "email", "e-mail"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    key = models.CharField(max_length=300, unique=True)
+    trigger = models.CharField(max_length=30, choices=Trigger.choices)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    recipient = models.CharField(max_length=300, help_text="a Slack channel or user id, or an e-mail address")
+    subject = models.CharField(
+        max_length=300, help_text="a one-line summary: the e-mail subject, Slack's fallback"
+    )
+    body = models.TextField(help_text="plain text (Slack mrkdwn for Slack)")
+    link = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=200, blank=True, help_text="Slack's message ts")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="notification_due"
+            ),
+            models.Index(fields=["recipient", "sent_at"], name="notification_recipient_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient}: {self.subject}"
