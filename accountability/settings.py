@@ -315,6 +315,11 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "accountability@localhost")
+# PagerDuty write-back: change events per production deployment (a service's PagerDutyIntegration key) and
+# notes on incidents (the PagerDuty pull source's REST key, as this user).
+PAGERDUTY_EVENTS_URL = os.environ.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com").rstrip("/")
+PAGERDUTY_API_URL = os.environ.get("PAGERDUTY_API_URL", "https://api.pagerduty.com").rstrip("/")
+PAGERDUTY_FROM_EMAIL = os.environ.get("PAGERDUTY_FROM_EMAIL", "")
 # At most this many messages a minute to one recipient (Slack throttles a channel past ~1/s).
 NOTIFY_RATE_PER_MINUTE = env_int("NOTIFY_RATE_PER_MINUTE", 30)
 # Retries back off from 15 s to 15 min: 60 attempts outlast an outage of about 12 hours.

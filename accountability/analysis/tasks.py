@@ -17,9 +17,10 @@ from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
 from accountability.catalog.models import Service, Team
+from accountability.changes.models import Change
 from accountability.incidents.models import Incident
 from accountability.incidents.suspects import suspects_refresh
-from accountability.notify.triggers import incident_notify
+from accountability.notify.triggers import deployments_announce, incident_notify
 
 
 @contextmanager
@@ -44,6 +45,10 @@ def exclusive(name: str) -> Iterator[bool]:
 @shared_task(name="analysis.change_analyze", ignore_result=True)
 def change_analyze_task(change_id: int) -> None:
     change_analyze(change_id=change_id)
+    change = Change.objects.select_related("service__owner_of_record").filter(pk=change_id).first()
+    if change is not None:
+        with transaction.atomic():
+            deployments_announce(change=change)
 
 
 @shared_task(name="analysis.service_rescan", ignore_result=True)

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from accountability.notify.models import Notification
+from accountability.notify.models import Notification, PagerDutyIntegration
 from accountability.notify.services import notification_resend
 
 
@@ -29,3 +29,10 @@ class NotificationAdmin(admin.ModelAdmin):
         for notification in queryset:
             notification_resend(notification=notification)
         self.message_user(request, f"{queryset.count()} notification(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(PagerDutyIntegration)
+class PagerDutyIntegrationAdmin(admin.ModelAdmin):
+    list_display = ("service",)
+    autocomplete_fields = ("service",)
+    search_fields = ("service__name", "service__slug")

@@ -10,7 +10,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 
 from accountability.catalog.selectors import rollback_plan_for, team_on_call
-from accountability.changes.models import Change
+from accountability.changes.models import Change, Deployment
 from accountability.incidents.models import Incident, SuspectChange
 
 TOP_SUSPECTS = 3
@@ -117,3 +117,31 @@ def incident_message(*, incident: Incident, suspects: list[SuspectChange]) -> Me
         body="\n".join(lines),
         link=site_link(reverse("incidents:detail", args=[incident.pk])),
     )
+
+
+def change_event(*, change: Change, deployment: Deployment) -> dict:
+    """An Events API v2 change event without its routing key (added when sent)."""
+    owner = change.service.owner_of_record
+    provenance = _related(change, "provenance")
+    link = site_link(reverse("changes:detail", args=[change.pk]))
+    return {
+        "payload": {
+            "summary": f"Deployed to production: {change.service.name} — {change.title or change.sha[:12]}"[
+                :1024
+            ],
+            "timestamp": (deployment.finished_at or deployment.started_at).isoformat(),
+            "source": "accountability",
+            "custom_details": {
+                "service": change.service.slug,
+                "sha": change.sha,
+                "owner_of_record": owner.name if owner else "none",
+                "signed_by": change.last_signer or "nobody",
+                "ai_level": provenance.level if provenance else "unknown",
+                "ai_share": float(provenance.ai_share)
+                if provenance and provenance.ai_share is not None
+                else None,
+                "deployed_by": deployment.deployed_by.name if deployment.deployed_by else "",
+            },
+        },
+        "links": [{"href": link, "text": "Owner, AI provenance and rollback in Accountability"}],
+    }

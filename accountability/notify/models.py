@@ -1,5 +1,8 @@
 from django.db import models
 
+from accountability.catalog.models import Service
+from accountability.ingest.fields import EncryptedTextField
+
 
 class Notification(models.Model):
     """One message to one recipient on one channel: the outbox.
@@ -12,10 +15,13 @@ class Notification(models.Model):
     class Trigger(models.TextChoices):
         SIGNOFF_NEEDED = "signoff_needed", "sign-off needed"
         INCIDENT = "incident", "incident"
+        DEPLOYMENT = "deployment", "production deployment"
 
     class Channel(models.TextChoices):
         SLACK = "slack", "Slack"
         EMAIL = "email", "e-mail"
+        PAGERDUTY_CHANGE = "pagerduty_change", "PagerDuty change event"
+        PAGERDUTY_NOTE = "pagerduty_note", "PagerDuty incident note"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -25,7 +31,10 @@ class Notification(models.Model):
     key = models.CharField(max_length=300, unique=True)
     trigger = models.CharField(max_length=30, choices=Trigger.choices)
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    recipient = models.CharField(max_length=300, help_text="a Slack channel or user id, or an e-mail address")
+    recipient = models.CharField(
+        max_length=300,
+        help_text="a Slack channel, an e-mail address, a service slug, or a PagerDuty incident id",
+    )
     subject = models.CharField(
         max_length=300, help_text="a one-line summary: the e-mail subject, Slack's fallback"
     )
@@ -50,3 +59,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient}: {self.subject}"
+
+
+class PagerDutyIntegration(models.Model):
+    """The Events API v2 integration of a service in PagerDuty: its production deployments are sent there as
+    change events, so PagerDuty's own "Recent Changes" names the owner of record."""
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="pagerduty_integration")
+    routing_key = EncryptedTextField(
+        help_text="The integration key of the service's Events API v2 integration"
+    )
+
+    def __str__(self) -> str:
+        return f"PagerDuty integration of {self.service}"

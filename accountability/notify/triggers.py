@@ -4,12 +4,17 @@ Called by the code that causes the event, inside its transaction. Slack messages
 `chat_channel` when SLACK_BOT_TOKEN is set; e-mails to a person's or a team's address.
 """
 
-from django.conf import settings
+import json
+from datetime import timedelta
 
-from accountability.changes.models import Change
+from django.conf import settings
+from django.utils import timezone
+
+from accountability.changes.models import Change, Deployment
 from accountability.incidents.models import Incident, SuspectChange
-from accountability.notify.messages import incident_message, signoff_needed_message
-from accountability.notify.models import Notification
+from accountability.ingest.models import Source
+from accountability.notify.messages import change_event, incident_message, signoff_needed_message
+from accountability.notify.models import Notification, PagerDutyIntegration
 from accountability.notify.services import notification_queue
 
 SIGNOFF_CONTROLS = {"owner_signed_off", "signer_accountable"}
@@ -68,6 +73,9 @@ def incident_notify(*, incident: Incident) -> int:
             recipients.add((Notification.Channel.SLACK, team.chat_channel))
         elif team.email:
             recipients.add((Notification.Channel.EMAIL, team.email))
+    if incident.source == "pagerduty" and Source.objects.filter(kind=Source.Kind.PAGERDUTY).exists():
+        # PagerDuty's own incident page gets the same facts as a note, where the responders already are.
+        recipients.add((Notification.Channel.PAGERDUTY_NOTE, incident.external_id))
     if not recipients:
         return 0
     message = incident_message(incident=incident, suspects=suspects)
@@ -82,3 +90,32 @@ def incident_notify(*, incident: Incident) -> int:
             link=message.link,
         )
     return len(recipients)
+
+
+# Deployments older than this are history (a backfill, a replay): PagerDuty's "Recent Changes" is about now.
+ANNOUNCE_WITHIN = timedelta(hours=24)
+
+
+def deployments_announce(*, change: Change) -> int:
+    """Each recent successful production deployment of the change becomes one PagerDuty change event on its
+    service's integration, carrying the owner of record, the AI level and the link to the change."""
+    if not PagerDutyIntegration.objects.filter(service_id=change.service_id).exists():
+        return 0
+    deployments = Deployment.objects.filter(
+        change=change,
+        environment="production",
+        status=Deployment.Status.SUCCEEDED,
+        finished_at__gte=timezone.now() - ANNOUNCE_WITHIN,
+    )
+    for deployment in deployments:
+        event = change_event(change=change, deployment=deployment)
+        notification_queue(
+            key=f"pagerduty_change:{deployment.pk}",
+            trigger=Notification.Trigger.DEPLOYMENT,
+            channel=Notification.Channel.PAGERDUTY_CHANGE,
+            recipient=change.service.slug,
+            subject=event["payload"]["summary"],
+            body=json.dumps(event),
+            link=event["links"][0]["href"],
+        )
+    return len(deployments)
