@@ -145,3 +145,15 @@ def change_event(*, change: Change, deployment: Deployment) -> dict:
         },
         "links": [{"href": link, "text": "Owner, AI provenance and rollback in Accountability"}],
     }
+
+
+def gaps_message(*, team, gaps: list) -> Message:
+    lines = [f"{len(gaps)} new high-severity ownership gap{'s' if len(gaps) != 1 else ''} for *{team.name}*:"]
+    lines += [f"• {gap.sentence}" for gap in gaps[:10]]
+    if len(gaps) > 10:
+        lines.append(f"… and {len(gaps) - 10} more")
+    return Message(
+        subject=f"New ownership gaps for {team.name}: {len(gaps)}",
+        body="\n".join(lines),
+        link=site_link(reverse("changes:gaps") + f"?team={team.slug}"),
+    )

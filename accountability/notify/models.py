@@ -16,6 +16,7 @@ class Notification(models.Model):
         SIGNOFF_NEEDED = "signoff_needed", "sign-off needed"
         INCIDENT = "incident", "incident"
         DEPLOYMENT = "deployment", "production deployment"
+        GAP = "gap", "new high-severity gap"
 
     class Channel(models.TextChoices):
         SLACK = "slack", "Slack"

@@ -10,10 +10,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from accountability.catalog.models import Team
 from accountability.changes.models import Change, Deployment
 from accountability.incidents.models import Incident, SuspectChange
 from accountability.ingest.models import Source
-from accountability.notify.messages import change_event, incident_message, signoff_needed_message
+from accountability.notify.messages import (
+    change_event,
+    gaps_message,
+    incident_message,
+    signoff_needed_message,
+)
 from accountability.notify.models import Notification, PagerDutyIntegration
 from accountability.notify.services import notification_queue
 
@@ -66,13 +72,9 @@ def incident_notify(*, incident: Incident) -> int:
     top = suspects[0].change_id if suspects else "none"
     recipients = set()
     for service in incident.services.select_related("owner_team"):
-        team = service.owner_team
-        if team is None:
-            continue
-        if team.chat_channel and settings.SLACK_BOT_TOKEN:
-            recipients.add((Notification.Channel.SLACK, team.chat_channel))
-        elif team.email:
-            recipients.add((Notification.Channel.EMAIL, team.email))
+        channel, recipient = _team_recipient(service.owner_team) if service.owner_team else (None, "")
+        if channel is not None:
+            recipients.add((channel, recipient))
     if incident.source == "pagerduty" and Source.objects.filter(kind=Source.Kind.PAGERDUTY).exists():
         # PagerDuty's own incident page gets the same facts as a note, where the responders already are.
         recipients.add((Notification.Channel.PAGERDUTY_NOTE, incident.external_id))
@@ -119,3 +121,42 @@ def deployments_announce(*, change: Change) -> int:
             link=event["links"][0]["href"],
         )
     return len(deployments)
+
+
+def new_gaps_notify(*, gaps: list) -> int:
+    """High-severity gaps a scan just opened: one message per accountable team, listing them.
+
+    One message per team and scan rather than per gap: the first scan of a new installation opens many at
+    once, and a channel flooded with them would be muted. The key names the gaps, so a repeated call for
+    the same ones sends nothing.
+    """
+    by_team: dict[int, list] = {}
+    for gap in gaps:
+        if gap.severity == "high" and gap.accountable_team_id is not None:
+            by_team.setdefault(gap.accountable_team_id, []).append(gap)
+    sent = 0
+    for team in Team.objects.filter(pk__in=by_team):
+        channel, recipient = _team_recipient(team)
+        if channel is None:
+            continue
+        team_gaps = sorted(by_team[team.pk], key=lambda gap: gap.pk)
+        message = gaps_message(team=team, gaps=team_gaps)
+        notification_queue(
+            key=f"gaps:{team.pk}:{team_gaps[0].pk}-{team_gaps[-1].pk}:{len(team_gaps)}:{channel}",
+            trigger=Notification.Trigger.GAP,
+            channel=channel,
+            recipient=recipient,
+            subject=message.subject,
+            body=message.body,
+            link=message.link,
+        )
+        sent += 1
+    return sent
+
+
+def _team_recipient(team: Team) -> tuple[str | None, str]:
+    if team.chat_channel and settings.SLACK_BOT_TOKEN:
+        return Notification.Channel.SLACK, team.chat_channel
+    if team.email:
+        return Notification.Channel.EMAIL, team.email
+    return None, ""
