@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -291,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
     "analysis-metrics-refresh": {"task": "analysis.metrics_refresh", "schedule": 60 * 60.0},
     # Deploy gate: rejected GitHub deployments still waiting are re-evaluated (new evidence, a sign-off).
     "api-protection-rules-reevaluate": {"task": "api.protection_rules_reevaluate", "schedule": 5 * 60.0},
+    # The managers' weekly digest, Monday morning (UTC).
+    "analysis-weekly-digest": {
+        "task": "analysis.weekly_digest",
+        "schedule": crontab(minute=0, hour=7, day_of_week=1),
+    },
     # Notifications whose send task was lost, or whose retry time has come.
     "notify-sweep": {"task": "notify.notifications_sweep", "schedule": 60.0},
 }

@@ -13,6 +13,7 @@ from celery import shared_task
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accountability.analysis.digest import weekly_digest_send
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
@@ -124,3 +125,8 @@ def metrics_refresh_task() -> None:
     with exclusive("metrics_refresh") as acquired:
         if acquired:
             metrics_refresh()
+
+
+@shared_task(name="analysis.weekly_digest", ignore_result=True)
+def weekly_digest_task() -> None:
+    weekly_digest_send()

@@ -17,6 +17,7 @@ class Notification(models.Model):
         INCIDENT = "incident", "incident"
         DEPLOYMENT = "deployment", "production deployment"
         GAP = "gap", "new high-severity gap"
+        DIGEST = "digest", "weekly digest"
 
     class Channel(models.TextChoices):
         SLACK = "slack", "Slack"
