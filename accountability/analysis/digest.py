@@ -53,6 +53,7 @@ def weekly_digest_send(*, now: datetime | None = None) -> int:
     for person, teams in managers.items():
         sections = [_team_section(team) for team in teams]
         notification_queue(
+            person=person,
             key=f"digest:{year}-W{week:02d}:{person.pk}",
             trigger=Notification.Trigger.DIGEST,
             channel=Notification.Channel.EMAIL,

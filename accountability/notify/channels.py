@@ -12,10 +12,12 @@ from urllib.error import URLError
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from accountability.ingest.models import Source
+from accountability.notify.messages import site_link
 from accountability.notify.models import Notification, PagerDutyIntegration
 
 TIMEOUT_SECONDS = 10
@@ -72,6 +74,7 @@ def slack_send(notification: Notification) -> str:
 
 def email_send(notification: Notification) -> str:
     body = notification.body + (f"\n\n{notification.link}\n" if notification.link else "\n")
+    body += f"\nChoose what you hear: {site_link(reverse('notify:settings'))}\n"
     message = EmailMessage(
         subject=notification.subject,
         body=body,

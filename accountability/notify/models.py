@@ -1,6 +1,7 @@
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from accountability.catalog.models import Service
+from accountability.catalog.models import Person, Service
 from accountability.ingest.fields import EncryptedTextField
 
 
@@ -74,3 +75,19 @@ class PagerDutyIntegration(models.Model):
 
     def __str__(self) -> str:
         return f"PagerDuty integration of {self.service}"
+
+
+class NotificationSettings(models.Model):
+    """What one person chooses to hear: messages addressed to them (not their team's channel).
+
+    Incidents always go: nothing a person chooses holds back a page at 2 a.m.
+    """
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="notification_settings")
+    muted_triggers = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    quiet_from = models.TimeField(null=True, blank=True, help_text="start of quiet hours, in time_zone")
+    quiet_until = models.TimeField(null=True, blank=True, help_text="end of quiet hours, in time_zone")
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return f"notification settings of {self.person}"

@@ -10,23 +10,47 @@ Guarantees (DESIGN §14 "nothing sent is lost, nothing sent twice"):
   picks up what a lost task left), until NOTIFY_MAX_ATTEMPTS; then the row is `failed` with its reason.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accountability.catalog.models import Person
 from accountability.notify.channels import SENDERS, Permanent, Transient
-from accountability.notify.models import Notification
+from accountability.notify.models import Notification, NotificationSettings
 from accountability.notify.tasks import notification_send_task
 
 MAX_BACKOFF_SECONDS = 15 * 60
 
 
+# What a person may mute or hold for quiet hours; incidents are never among them.
+PERSONAL_TRIGGERS = (Notification.Trigger.SIGNOFF_NEEDED, Notification.Trigger.DIGEST)
+
+
 def notification_queue(
-    *, key: str, trigger: str, channel: str, recipient: str, subject: str, body: str, link: str = ""
-) -> Notification:
-    """The notification for `key`, created (and sent after commit) the first time only."""
+    *,
+    key: str,
+    trigger: str,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    link: str = "",
+    person: Person | None = None,
+) -> Notification | None:
+    """The notification for `key`, created (and sent after commit) the first time only.
+
+    A message addressed to `person` follows their settings: none when they muted its trigger, held until
+    their quiet hours end.
+    """
+    due = timezone.now()
+    if person is not None and trigger in PERSONAL_TRIGGERS:
+        chosen = NotificationSettings.objects.filter(person=person).first()
+        if chosen is not None and trigger in chosen.muted_triggers:
+            return None
+        due = quiet_hours_end(settings_row=chosen, at=due) if chosen else due
     notification, created = Notification.objects.get_or_create(
         key=key[:300],
         defaults={
@@ -36,12 +60,30 @@ def notification_queue(
             "subject": subject[:300],
             "body": body,
             "link": link[:500],
-            "next_attempt_at": timezone.now(),
+            "next_attempt_at": due,
         },
     )
-    if created:
+    if created and due <= timezone.now():
         notification_send_task.delay_on_commit(notification.id)
+    # One held for quiet hours is sent by the sweep once due: a countdown of hours would outlive the
+    # broker's visibility timeout and be delivered again and again.
     return notification
+
+
+def quiet_hours_end(*, settings_row: NotificationSettings, at: datetime) -> datetime:
+    """`at`, or the end of the person's quiet hours when `at` falls inside them (spanning midnight works)."""
+    start, end = settings_row.quiet_from, settings_row.quiet_until
+    if start is None or end is None or start == end:
+        return at
+    local = at.astimezone(ZoneInfo(settings_row.time_zone))
+    now = local.time()
+    inside = start <= now < end if start < end else (now >= start or now < end)
+    if not inside:
+        return at
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until += timedelta(days=1)
+    return until
 
 
 def notification_send(*, notification_id: int) -> Notification | None:

@@ -38,12 +38,13 @@ def signoff_needed_notify(*, change: Change, environment: str, controls: list[di
     recipients = []
     owner = change.service.owner_of_record
     if owner is not None and owner.email and owner.is_active:
-        recipients.append((Notification.Channel.EMAIL, owner.email))
+        recipients.append((Notification.Channel.EMAIL, owner.email, owner))
     team = change.service.owner_team
     if team is not None and team.chat_channel and settings.SLACK_BOT_TOKEN:
-        recipients.append((Notification.Channel.SLACK, team.chat_channel))
-    for channel, recipient in recipients:
+        recipients.append((Notification.Channel.SLACK, team.chat_channel, None))
+    for channel, recipient, person in recipients:
         notification_queue(
+            person=person,
             key=f"signoff_needed:{change.pk}:{environment}:{channel}:{recipient.lower()}",
             trigger=Notification.Trigger.SIGNOFF_NEEDED,
             channel=channel,
@@ -75,7 +76,7 @@ def incident_notify(*, incident: Incident) -> int:
         channel, recipient = _team_recipient(service.owner_team) if service.owner_team else (None, "")
         if channel is not None:
             recipients.add((channel, recipient))
-    if incident.source == "pagerduty" and Source.objects.filter(kind=Source.Kind.PAGERDUTY).exists():
+    if incident.source == "pagerduty" and _pagerduty_notes_possible():
         # PagerDuty's own incident page gets the same facts as a note, where the responders already are.
         recipients.add((Notification.Channel.PAGERDUTY_NOTE, incident.external_id))
     if not recipients:
@@ -160,3 +161,10 @@ def _team_recipient(team: Team) -> tuple[str | None, str]:
     if team.email:
         return Notification.Channel.EMAIL, team.email
     return None, ""
+
+
+def _pagerduty_notes_possible() -> bool:
+    if not settings.PAGERDUTY_FROM_EMAIL:
+        return False
+    sources = Source.objects.filter(kind=Source.Kind.PAGERDUTY, enabled=True)
+    return any(source.token for source in sources)  # the token is encrypted: no SQL filter

@@ -84,4 +84,4 @@ def test_a_triggered_incident_posts_one_message_naming_the_owner_and_the_top_sus
     pagerduty_delivery(client, source, event_id="ev-2", event_type="incident.acknowledged", started=started)
     wait_until(lambda: SuspectChange.objects.get().computed_at > first_ranking, timeout=60)
     assert len(slack.calls) == 1
-    assert Notification.objects.get().status == "sent"
+    assert Notification.objects.get(channel="slack").status == "sent"

@@ -36,13 +36,13 @@ def test_messages_queued_during_an_outage_arrive_once_when_the_peers_are_back(
                 )
 
     # Every message has failed at least twice while the peers were down, and is still waiting.
-    wait_until(lambda: not Notification.objects.filter(attempts__lt=2).exists(), timeout=60)
+    wait_until(lambda: not Notification.objects.filter(attempts__lt=2).exists(), timeout=120)
     assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
     assert slack.calls == [] and smtp.messages == []
 
     smtp.start()
     slack.answers.clear()
-    wait_until(lambda: not Notification.objects.exclude(status="sent").exists(), timeout=90)
+    wait_until(lambda: not Notification.objects.exclude(status="sent").exists(), timeout=120)
 
     assert sorted(call["channel"] for call in slack.calls) == ["C0TEAM0", "C0TEAM1", "C0TEAM2"]
     assert sorted(mail["To"] for mail in smtp.messages) == [f"owner{n}@example.com" for n in range(3)]
