@@ -10,11 +10,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from accountability.catalog.models import Team
+from accountability.catalog.models import Person, Team
 from accountability.changes.models import Change, Deployment
 from accountability.incidents.models import Incident, SuspectChange
 from accountability.ingest.models import Source
 from accountability.notify.messages import (
+    Message,
     change_event,
     gaps_message,
     incident_message,
@@ -42,18 +43,8 @@ def signoff_needed_notify(*, change: Change, environment: str, controls: list[di
     team = change.service.owner_team
     if team is not None and team.chat_channel and settings.SLACK_BOT_TOKEN:
         recipients.append((Notification.Channel.SLACK, team.chat_channel, None))
-    for channel, recipient, person in recipients:
-        notification_queue(
-            person=person,
-            key=f"signoff_needed:{change.pk}:{environment}:{channel}:{recipient.lower()}",
-            trigger=Notification.Trigger.SIGNOFF_NEEDED,
-            channel=channel,
-            recipient=recipient,
-            subject=message.subject,
-            body=message.body,
-            link=message.link,
-        )
-    return len(recipients)
+    key = f"signoff_needed:{change.pk}:{environment}"
+    return _tell(message, trigger=Notification.Trigger.SIGNOFF_NEEDED, key=key, recipients=recipients)
 
 
 def incident_notify(*, incident: Incident) -> int:
@@ -75,24 +66,15 @@ def incident_notify(*, incident: Incident) -> int:
     for service in incident.services.select_related("owner_team"):
         channel, recipient = _team_recipient(service.owner_team) if service.owner_team else (None, "")
         if channel is not None:
-            recipients.add((channel, recipient))
+            recipients.add((channel, recipient, None))
     if incident.source == "pagerduty" and _pagerduty_notes_possible():
         # PagerDuty's own incident page gets the same facts as a note, where the responders already are.
-        recipients.add((Notification.Channel.PAGERDUTY_NOTE, incident.external_id))
+        recipients.add((Notification.Channel.PAGERDUTY_NOTE, incident.external_id, None))
     if not recipients:
         return 0
     message = incident_message(incident=incident, suspects=suspects)
-    for channel, recipient in sorted(recipients):
-        notification_queue(
-            key=f"incident:{incident.pk}:top:{top}:{channel}:{recipient.lower()}",
-            trigger=Notification.Trigger.INCIDENT,
-            channel=channel,
-            recipient=recipient,
-            subject=message.subject,
-            body=message.body,
-            link=message.link,
-        )
-    return len(recipients)
+    key = f"incident:{incident.pk}:top:{top}"
+    return _tell(message, trigger=Notification.Trigger.INCIDENT, key=key, recipients=sorted(recipients))
 
 
 # Deployments older than this are history (a backfill, a replay): PagerDuty's "Recent Changes" is about now.
@@ -141,18 +123,30 @@ def new_gaps_notify(*, gaps: list) -> int:
         if channel is None:
             continue
         team_gaps = sorted(by_team[team.pk], key=lambda gap: gap.pk)
+        key = f"gaps:{team.pk}:{team_gaps[0].pk}-{team_gaps[-1].pk}:{len(team_gaps)}"
         message = gaps_message(team=team, gaps=team_gaps)
+        sent += _tell(
+            message, trigger=Notification.Trigger.GAP, key=key, recipients=[(channel, recipient, None)]
+        )
+    return sent
+
+
+def _tell(
+    message: Message, *, trigger: str, key: str, recipients: list[tuple[str, str, Person | None]]
+) -> int:
+    """Queue `message` once per (channel, recipient); `key` names the trigger and its subject."""
+    for channel, recipient, person in recipients:
         notification_queue(
-            key=f"gaps:{team.pk}:{team_gaps[0].pk}-{team_gaps[-1].pk}:{len(team_gaps)}:{channel}",
-            trigger=Notification.Trigger.GAP,
+            key=f"{key}:{channel}:{recipient.lower()}",
+            trigger=trigger,
             channel=channel,
             recipient=recipient,
             subject=message.subject,
             body=message.body,
             link=message.link,
+            person=person,
         )
-        sent += 1
-    return sent
+    return len(recipients)
 
 
 def _team_recipient(team: Team) -> tuple[str | None, str]:

@@ -9,7 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from werkzeug import Response
 
-from accountability.celery import app as celery_app
+from tests.ingest.conftest import eager_tasks  # noqa: F401 (a fixture, shared)
 
 SLACK_TOKEN = "xoxb-test-token"
 
@@ -104,12 +104,3 @@ def smtp(settings, monkeypatch):
     peer.start()
     yield peer
     peer.stop()
-
-
-@pytest.fixture
-def eager_tasks():
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_eager_propagates = False
