@@ -122,6 +122,25 @@ def _signal_group(group: int, signum: int) -> None:
         os.killpg(group, signum)
 
 
+def start_mail_sink(stack: ExitStack) -> int:
+    """A local SMTP server that keeps every message in .data/mail (a Maildir), so a newcomer sees the
+    product's e-mail without an account anywhere; the outbox in the admin shows the same messages."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Mailbox
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    DATA_DIR.mkdir(exist_ok=True)
+    controller = Controller(Mailbox(str(DATA_DIR / "mail")), hostname="127.0.0.1", port=port)
+    controller.start()
+    stack.callback(controller.stop)
+    log(f"mail sink on 127.0.0.1:{port}: messages in .data/mail/new and at /admin/notify/notification/")
+    return port
+
+
 def service_environment(stack: ExitStack) -> dict[str, str]:
     (DATA_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -142,6 +161,8 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def run(stack: ExitStack, *, demo: bool) -> int:
     env = service_environment(stack)
+    if not env.get("EMAIL_HOST"):
+        env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(start_mail_sink(stack)))
     manage(env, "migrate", "--no-input", "-v", "0")
     if demo:
         manage(env, "seed_demo", "--if-empty")

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "accountability.analysis",
     "accountability.api",
     "accountability.audit",
+    "accountability.notify",
     "accountability.web",
 ]
 
@@ -268,7 +270,45 @@ CELERY_BEAT_SCHEDULE = {
     "api-protection-rules-reevaluate": {"task": "api.protection_rules_reevaluate", "schedule": 5 * 60.0},
     # AI provenance: changes evaluated under an older registry version (agents.toml, admins' rules).
     "changes-provenance-reevaluate": {"task": "changes.provenance_reevaluate", "schedule": 60 * 60.0},
+    # The managers' weekly digest, Monday morning (UTC).
+    "analysis-weekly-digest": {
+        "task": "analysis.weekly_digest",
+        "schedule": crontab(minute=0, hour=7, day_of_week=1),
+    },
+    # Notifications whose send task was lost, or whose retry time has come.
+    "notify-sweep": {"task": "notify.notifications_sweep", "schedule": 60.0},
 }
+
+# Notifications (DESIGN §14 "where people work"; docs/notify.md). Without SLACK_BOT_TOKEN nothing goes to
+# Slack; e-mail goes through Django's SMTP settings (EMAIL_HOST, EMAIL_PORT, ...: `make run` points them
+# at a local sink). Links in messages start with SITE_URL.
+SITE_URL = os.environ.get("SITE_URL", INGEST_PUBLIC_URL)
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/").rstrip("/") + "/"
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 25),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+            "timeout": 10,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "accountability@localhost")
+# PagerDuty write-back: change events per production deployment (a service's PagerDutyIntegration key) and
+# notes on incidents (the PagerDuty pull source's REST key, as this user).
+PAGERDUTY_EVENTS_URL = os.environ.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com").rstrip("/")
+PAGERDUTY_API_URL = os.environ.get("PAGERDUTY_API_URL", "https://api.pagerduty.com").rstrip("/")
+PAGERDUTY_FROM_EMAIL = os.environ.get("PAGERDUTY_FROM_EMAIL", "")
+# At most this many messages a minute to one recipient (Slack throttles a channel past ~1/s).
+NOTIFY_RATE_PER_MINUTE = env_int("NOTIFY_RATE_PER_MINUTE", 30)
+# Retries back off from 15 s to 15 min: 60 attempts outlast an outage of about 12 hours.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 60)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 15)
 
 # Analysis (DESIGN §7-§13). Windows are in hours/days as named; see docs/ for why each default.
 ANALYSIS_BLAST_RADIUS_STORED_LIMIT = env_int("ANALYSIS_BLAST_RADIUS_STORED_LIMIT", 100)

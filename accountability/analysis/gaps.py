@@ -22,6 +22,7 @@ from accountability.analysis.policy import REQUIRED, control_requirement, policy
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Membership, OnCallShift, PathOwner, Service, Team
 from accountability.changes.models import Change, Deployment, Environment, SignOff
+from accountability.notify.triggers import new_gaps_notify
 
 Code = Gap.Code
 Severity = Gap.Severity
@@ -355,7 +356,8 @@ def gaps_reconcile(*, findings: list[Finding], scope: Q, now: datetime) -> ScanS
 
     1. Lock the open gaps of the scope and index them by (code, subject).
     2. A finding with an open gap keeps it: last_seen = now, sentence and severity refreshed.
-    3. A finding without one opens a gap (first_seen = last_seen = now).
+    3. A finding without one opens a gap (first_seen = last_seen = now); high-severity ones are told to
+       their teams (notify).
     4. An open gap of the scope that no finding matches is resolved (resolved_at = now).
     """
     open_gaps = {
@@ -396,6 +398,7 @@ def gaps_reconcile(*, findings: list[Finding], scope: Q, now: datetime) -> ScanS
         rows=((gap.id, now, gap.sentence, gap.severity, gap.accountable_team_id) for gap in kept),
     )
     Gap.objects.bulk_create(new, batch_size=1000)
+    new_gaps_notify(gaps=new)
     gone = [gap.id for key, gap in open_gaps.items() if key not in seen]
     Gap.objects.filter(id__in=gone).update(resolved_at=now)
     return ScanSummary(opened=len(new), kept=len(kept), resolved=len(gone))

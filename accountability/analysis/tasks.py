@@ -10,15 +10,18 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from accountability.analysis.digest import weekly_digest_send
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
 from accountability.catalog.models import Service, Team
+from accountability.changes.models import Change
 from accountability.incidents.models import Incident
 from accountability.incidents.suspects import suspects_refresh
+from accountability.notify.triggers import deployments_announce, incident_notify
 
 
 @contextmanager
@@ -43,6 +46,10 @@ def exclusive(name: str) -> Iterator[bool]:
 @shared_task(name="analysis.change_analyze", ignore_result=True)
 def change_analyze_task(change_id: int) -> None:
     change_analyze(change_id=change_id)
+    change = Change.objects.select_related("service__owner_of_record").filter(pk=change_id).first()
+    if change is not None:
+        with transaction.atomic():
+            deployments_announce(change=change)
 
 
 @shared_task(name="analysis.service_rescan", ignore_result=True)
@@ -61,7 +68,7 @@ def team_rescan_task(team_id: int) -> None:
 def incident_suspects_task(incident_id: int) -> None:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
-        suspects_refresh(incident=incident)
+        _rank_and_tell(incident)
 
 
 @shared_task(name="analysis.open_incidents_suspects", ignore_result=True)
@@ -73,7 +80,14 @@ def open_incidents_suspects_task() -> None:
 
 def _open_incidents_suspects() -> None:
     for incident in Incident.objects.exclude(status=Incident.Status.RESOLVED).order_by("-started_at")[:200]:
+        _rank_and_tell(incident)
+
+
+def _rank_and_tell(incident: Incident) -> None:
+    # One transaction: the messages exist exactly when the ranking they describe does.
+    with transaction.atomic():
         suspects_refresh(incident=incident)
+        incident_notify(incident=incident)
 
 
 @shared_task(name="analysis.gaps_scan_all", ignore_result=True)
@@ -111,3 +125,8 @@ def metrics_refresh_task() -> None:
     with exclusive("metrics_refresh") as acquired:
         if acquired:
             metrics_refresh()
+
+
+@shared_task(name="analysis.weekly_digest", ignore_result=True)
+def weekly_digest_task() -> None:
+    weekly_digest_send()

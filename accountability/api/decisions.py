@@ -12,6 +12,7 @@ from accountability.api.models import ApiToken, GateDecision
 from accountability.catalog.models import Service
 from accountability.changes.models import Change
 from accountability.ingest.upserts import environment_name
+from accountability.notify.triggers import signoff_needed_notify
 
 DENY = GateDecision.Outcome.DENY
 WARN = GateDecision.Outcome.WARN
@@ -127,8 +128,17 @@ def gate_decide(
         requested_by=requested_by,
         service=service,
     )
-    decision.save(force_insert=True)
+    gate_decision_store(decision=decision)
     return decision
+
+
+def gate_decision_store(*, decision: GateDecision) -> None:
+    """Keep a decision; a deny for a missing or invalid sign-off tells the owner and the team at once."""
+    decision.save(force_insert=True)
+    if decision.decision == DENY and decision.change is not None:
+        signoff_needed_notify(
+            change=decision.change, environment=decision.environment, controls=decision.controls
+        )
 
 
 def gate_failed_controls(*, decision: GateDecision) -> list[dict]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accountability.api.decisions import gate_evaluate, gate_failed_controls
+from accountability.api.decisions import gate_decision_store, gate_evaluate, gate_failed_controls
 from accountability.api.github_app import GitHubAppError, deployment_protection_answer
 from accountability.api.models import GateDecision, ProtectionRuleRequest
 from accountability.catalog.models import Service
@@ -112,7 +112,7 @@ def protection_rule_answer(*, request_id: int) -> ProtectionRuleRequest | None:
         state = State.APPROVED if decision.decision in APPROVED_DECISIONS else State.REJECTED
         if state == State.REJECTED and request.state == State.REJECTED:
             return request
-        decision.save(force_insert=True)
+        gate_decision_store(decision=decision)
         request.service, request.last_decision = service, decision
         if request.installation_id is None:
             request.state, request.error = State.CLOSED, "the delivery names no GitHub App installation"

@@ -254,3 +254,21 @@ def test_it_reports_a_handle_that_belongs_to_someone_else_instead_of_failing():
         "user newcomer: GitHub login octo belongs to another person",
         "svc: PagerDuty service PTAKEN is another service's",
     ]
+
+
+def test_a_group_annotated_with_its_slack_channel_gives_the_team_its_channel():
+    group = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Group",
+        "metadata": {"name": "payments", "annotations": {"slack.com/channel": "#payments-oncall"}},
+        "spec": {"type": "team", "profile": {"email": "payments@example.com"}},
+    }
+    catalog_import(entities=[group])
+    team = Team.objects.get()
+    assert (team.chat_channel, team.email) == ("payments-oncall", "payments@example.com")
+
+    # A later snapshot without the annotation keeps the channel someone set.
+    del group["metadata"]["annotations"]
+    catalog_import(entities=[group])
+    team.refresh_from_db()
+    assert team.chat_channel == "payments-oncall"

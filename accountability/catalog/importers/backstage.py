@@ -57,6 +57,9 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
 
 
+# The team's Slack channel, as Backstage's Slack integrations annotate a Group.
+SLACK_CHANNEL_ANNOTATION = "slack.com/channel"
+
 Ref = tuple[str, str, str]  # (kind, namespace, name), kind lower-case
 
 
@@ -176,14 +179,17 @@ def _teams_import(index: dict[Ref, dict], result: ImportResult) -> dict[Ref, Tea
     for ref, entity in groups.items():
         profile = _profile(entity)
         email = profile.get("email") if isinstance(profile.get("email"), str) else ""
-        team, _ = Team.objects.update_or_create(
-            slug=_slug(ref[1], ref[2]),
-            defaults={
-                "name": str(profile.get("displayName") or entity["metadata"].get("title") or ref[2])[:200],
-                "email": email[:254],
-                "record_source": RecordSource.BACKSTAGE,
-            },
-        )
+        defaults = {
+            "name": str(profile.get("displayName") or entity["metadata"].get("title") or ref[2])[:200],
+            "email": email[:254],
+            "record_source": RecordSource.BACKSTAGE,
+        }
+        channel = _annotations(entity).get(SLACK_CHANNEL_ANNOTATION)
+        if isinstance(channel, str) and channel.strip():
+            # Where the team hears about its sign-offs and incidents (docs/notify.md); absent, a channel
+            # set by hand stays.
+            defaults["chat_channel"] = channel.strip().lstrip("#")[:200]
+        team, _ = Team.objects.update_or_create(slug=_slug(ref[1], ref[2]), defaults=defaults)
         teams[ref] = team
         result.teams += 1
     for ref, entity in groups.items():
