@@ -61,7 +61,11 @@ class GateDecision(models.Model):
     # What was asked, verbatim: an unknown service or sha is a decision too (a deny) that says what it denied.
     service_slug = models.CharField(max_length=200)
     sha = models.CharField(max_length=64)
-    environment = models.CharField(max_length=50)
+    environment = models.CharField(max_length=50, help_text="The class the requested name was given")
+    environment_requested = models.CharField(max_length=100, blank=True, help_text="The name as asked")
+    environment_mapping = models.CharField(
+        max_length=300, blank=True, help_text="Which mapping classified it (catalog/environments.py)"
+    )
     decision = models.CharField(max_length=10, choices=Outcome.choices)
     # [{"code", "label", "level": "required"|"recommended", "passed", "sentence"}]
     controls = models.JSONField(default=list)

@@ -120,6 +120,7 @@ class Environment(models.TextChoices):
     PRODUCTION = "production"
     STAGING = "staging"
     DEVELOPMENT = "development"
+    EPHEMERAL = "ephemeral"
 
 
 class Deployment(models.Model):
