@@ -234,6 +234,11 @@ class Evidence(models.Model):
         WARNED = "warned"
         FAILED = "failed"
 
+    # The channels a human_review counts from (DESIGN §4 "trust"): the code host's webhook or pull job, or an
+    # API token granted `reviews:attest`. A token with `evidence:write` alone writes source "api", which any
+    # pipeline holds: its word that a review happened is recorded and shown, never counted.
+    REVIEW_SOURCES = ("github", "api-attested")
+
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="evidence")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     result = models.CharField(max_length=10, choices=Result.choices)
