@@ -33,6 +33,7 @@ ENDPOINTS = [
     ("get", "/api/v1/incidents/{incident}", None, "read"),
     ("get", "/api/v1/gaps", None, "read"),
     ("get", "/api/v1/metrics", None, "read"),
+    ("get", "/api/v1/ledger/checkpoint", None, "read"),
     ("post", "/api/v1/changes", {"service": "payments", "sha": "cd" * 20}, "changes:write"),
     ("post", f"/api/v1/changes/payments/{SHA}/evidence", EVIDENCE, "evidence:write"),
     ("post", f"/api/v1/changes/payments/{SHA}/rollback-rehearsals", REHEARSAL, "evidence:write"),

@@ -12,6 +12,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "q8v1-production-like-secret-with-enough-length-and-variety-Zx93Kp0wLm",
     "DJANGO_ALLOWED_HOSTS": "accountability.example.com",
+    "LEDGER_CHECKPOINT_KEY": "k3y-for-signing-ledger-checkpoints-in-this-test-only-7Hq2",
 }
 
 
