@@ -70,3 +70,29 @@ def test_the_healthcheck_asks_our_health_endpoint():
     healthcheck = " ".join(COMPOSE["services"]["web"]["healthcheck"]["test"])
     path = re.search(r"http://127\.0\.0\.1:8000(/\S*?)'", healthcheck).group(1)
     assert resolve(path).url_name == "healthz"
+
+
+def test_nginx_buffers_requests_in_front_of_gunicorn_with_timeouts():
+    """Issue 14: slow clients must hold nginx connections, never gunicorn's sync workers."""
+    services = COMPOSE["services"]
+    assert "ports" not in services["web"], "gunicorn is reached only through the proxy"
+    assert services["proxy"]["image"].startswith("nginx:")
+    assert services["proxy"]["ports"] == ["8000:8080"]
+    conf = COMPOSE["configs"]["nginx"]["content"]
+    for directive in (
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "proxy_request_buffering on;",
+        "proxy_buffering on;",
+        "server web:8000;",
+        "proxy_set_header X-Forwarded-For $$remote_addr;",
+    ):
+        assert directive in conf
+    # The proxy's fixed address is the one the app trusts to name the client.
+    address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert services["web"]["environment"]["TRUSTED_PROXIES"] == address
+
+
+def test_production_needs_the_ledger_checkpoint_key():
+    env = COMPOSE["services"]["web"]["environment"]
+    assert env["LEDGER_CHECKPOINT_KEY"].startswith("${LEDGER_CHECKPOINT_KEY:?")
