@@ -28,7 +28,8 @@ def test_it_has_the_production_services():
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_every_variable_it_sets_is_read_by_the_settings(service):
     variables = set(COMPOSE["services"][service]["environment"])
-    assert variables - settings_variables() == set()
+    # migrate's grant_app_role reads the app role's password itself (it is no setting of the app).
+    assert variables - settings_variables() - {"APP_DB_PASSWORD"} == set()
 
 
 def test_it_sets_what_production_settings_require():
@@ -39,15 +40,33 @@ def test_it_sets_what_production_settings_require():
     assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
 
 
+def database_url(service: str):
+    url = COMPOSE["services"][service]["environment"]["DATABASE_URL"]
+    for secret in ("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "${APP_DB_PASSWORD:?set APP_DB_PASSWORD}"):
+        url = url.replace(secret, "pw")
+    return urlsplit(url)
+
+
 def test_its_urls_point_at_its_own_postgres_and_redis():
     env = COMPOSE["services"]["web"]["environment"]
-    database = urlsplit(env["DATABASE_URL"].replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "pw"))
     postgres = COMPOSE["services"]["postgres"]["environment"]
-    assert database.scheme == "postgres"
-    assert database.hostname == "postgres"
-    assert database.username == postgres["POSTGRES_USER"]
-    assert database.path.lstrip("/") == postgres["POSTGRES_DB"]
+    for service in APP_SERVICES:
+        database = database_url(service)
+        assert database.scheme == "postgres"
+        assert database.hostname == "postgres"
+        assert database.path.lstrip("/") == postgres["POSTGRES_DB"]
     assert urlsplit(env["REDIS_URL"]).hostname == "redis"
+
+
+def test_migrations_run_as_the_owner_and_the_app_as_its_restricted_role():
+    """Issue 14: the app's role may only SELECT and INSERT the ledger (manage.py grant_app_role)."""
+    owner = COMPOSE["services"]["postgres"]["environment"]["POSTGRES_USER"]
+    assert database_url("migrate").username == owner
+    migrate = " ".join(COMPOSE["services"]["migrate"]["command"])
+    assert "manage.py migrate" in migrate
+    role = re.search(r"grant_app_role --role (\w+)", migrate).group(1)
+    for service in ("web", "worker", "beat"):
+        assert database_url(service).username == role != owner
 
 
 def test_web_runs_gunicorn_on_our_wsgi_application():
