@@ -46,6 +46,12 @@ def test_it_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
+def test_it_refuses_to_start_without_a_ledger_checkpoint_key():
+    result = manage("check", **{**PRODUCTION, "LEDGER_CHECKPOINT_KEY": ""})
+    assert result.returncode != 0
+    assert "LEDGER_CHECKPOINT_KEY is required" in result.stderr
+
+
 def test_it_refuses_to_start_without_allowed_hosts():
     result = manage("check", **{**PRODUCTION, "DJANGO_ALLOWED_HOSTS": ""})
     assert result.returncode != 0
