@@ -64,3 +64,14 @@ def test_as_that_role_a_delete_of_the_ledger_is_refused_and_an_append_works(app_
     ):
         assert_refused(statement)
     assert SignOff.objects.count() == 2
+
+
+def test_it_sets_the_password_from_the_named_environment_variable(monkeypatch):
+    role = f"acc_app_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("APP_DB_PASSWORD", "s3cret-for-the-app-role")
+
+    call_command("grant_app_role", role=role, password_env="APP_DB_PASSWORD")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = %s", [role])
+        assert cursor.fetchone() == (True,)

@@ -21,14 +21,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--role", required=True, help="The role the application connects as")
         parser.add_argument(
-            "--password",
+            "--password-env",
             default="",
-            help="Sets the role's password (omit to keep it, or for trust/peer auth)",
+            help="Name of an environment variable holding the password (not the password itself, which "
+            "a process list would show); omit to keep the password, or for trust/peer authentication",
         )
 
-    def handle(self, *args, role: str, password: str = "", **options):
+    def handle(self, *args, role: str, password_env: str = "", **options):
         if not role.isidentifier():
             raise CommandError("--role must be a plain identifier")
+        password = os.environ.get(password_env, "") if password_env else ""
+        if password_env and not password:
+            raise CommandError(f"{password_env} is empty")
         name = sql.Identifier(role)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
