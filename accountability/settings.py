@@ -47,6 +47,14 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"  # noqa: S105
 
+# Signs the sign-off ledger's checkpoints (audit.LedgerCheckpoint). Kept out of the database on purpose:
+# whoever can rewrite the ledger's table must not be able to re-sign its head.
+LEDGER_CHECKPOINT_KEY = os.environ.get("LEDGER_CHECKPOINT_KEY", "")
+if not LEDGER_CHECKPOINT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("LEDGER_CHECKPOINT_KEY is required when DJANGO_DEBUG is off")
+    LEDGER_CHECKPOINT_KEY = "dev-only-ledger-checkpoint-key-never-used-in-production"
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG is off")
@@ -74,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "accountability.web.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,6 +130,8 @@ if _redis.scheme not in ("redis", "rediss", "unix"):
     raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
 
 CELERY_BROKER_URL = f"redis+socket://{_redis.path}" if _redis.scheme == "unix" else REDIS_URL
+# The debug page and error reports hide credentials in these URLs too (web/debug.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "accountability.web.debug.CredentialsHidingFilter"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "accountability")
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -196,6 +207,8 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the docker-compose shape).
+# Addresses (or networks) of our own reverse proxy, whose X-Forwarded-For names the client (web/proxy.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -233,6 +246,9 @@ PROVENANCE_REEVALUATE_DAYS = env_int("PROVENANCE_REEVALUATE_DAYS", 90)
 # rate limit) ends the run; its cursor keeps the place and the next scheduled run resumes there.
 PULL_MAX_WAIT_SECONDS = env_int("PULL_MAX_WAIT_SECONDS", 60)
 PULL_READ_TIMEOUT_SECONDS = env_int("PULL_READ_TIMEOUT_SECONDS", 30)
+# Pull jobs refuse hosts that resolve to loopback, link-local, private or otherwise internal addresses (a
+# source's URL must not turn the worker into a proxy into our own network), except the hosts named here.
+PULL_ALLOWED_HOSTS = {host.lower() for host in env_list("PULL_ALLOWED_HOSTS")}
 # Task modules outside an app's tasks.py, which autodiscovery does not find.
 CELERY_IMPORTS = ["accountability.ingest.pull.tasks"]
 

@@ -193,6 +193,12 @@ class AgentRuleFactory(factory.django.DjangoModelFactory):
     source = "https://docs.cursor.com"
 
 
+def _person_with_login(login: str) -> Person:
+    return Person.objects.filter(github_login__iexact=login).first() or PersonFactory(
+        github_login=login, name=login
+    )
+
+
 class EvidenceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Evidence
@@ -202,6 +208,17 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
     result = Evidence.Result.PASSED
     url = "https://ci.example.com/runs/1"
     at = factory.LazyFunction(timezone.now)
+    # A review comes from the code host by default, by the catalogued person with the reviewer's login, as
+    # the GitHub adapter records it: the only shape of human_review the policy counts.
+    source = factory.LazyAttribute(lambda o: "github" if o.kind == Evidence.Kind.HUMAN_REVIEW else "")
+    actor_login = ""
+    recorded_by = factory.LazyAttribute(
+        lambda o: (
+            _person_with_login(o.actor_login)
+            if o.kind == Evidence.Kind.HUMAN_REVIEW and o.actor_login
+            else None
+        )
+    )
 
 
 class RollbackPlanFactory(factory.django.DjangoModelFactory):

@@ -90,7 +90,8 @@ def _is_bot(login: str) -> bool:
 
 
 def _human_review_ok(change: Change, evidence: list[Evidence], provenance: AIProvenance | None) -> bool:
-    """A passing human_review counts only from a human: not an author, not an AI driver, not a bot."""
+    """A passing human_review counts only from a trusted channel (Evidence.REVIEW_SOURCES) and from a human:
+    a catalogued Person, not an author, not an AI driver, not a bot."""
     author_ids = {person.id for person in change.authors.all()}
     outsiders = {login.lower() for login in change.author_logins}
     if provenance is not None:
@@ -98,8 +99,10 @@ def _human_review_ok(change: Change, evidence: list[Evidence], provenance: AIPro
     for item in evidence:
         if item.kind != Evidence.Kind.HUMAN_REVIEW or item.result != Evidence.Result.PASSED:
             continue
-        if item.recorded_by_id is None and not item.actor_login:
-            continue  # an anonymous review is a claim, not evidence
+        if item.source not in Evidence.REVIEW_SOURCES:
+            continue  # a pipeline's claim that somebody reviewed, not the code host's record
+        if item.recorded_by_id is None:
+            continue  # a login nobody catalogued is not known to be a human, nor not an author
         if item.recorded_by_id is not None and item.recorded_by_id in author_ids:
             continue
         if item.actor_login and (item.actor_login.lower() in outsiders or _is_bot(item.actor_login)):

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI, Swagger
 
-from accountability.api import changes, gaps, gate, incidents, intake, metrics, services
+from accountability.api import changes, gaps, gate, incidents, intake, ledger, metrics, services
 from accountability.api.auth import TokenAuth
 from accountability.api.errors import install_error_handlers
 
@@ -14,7 +14,7 @@ api = NinjaAPI(
         "rollback rehearsals later; ask the deploy gate; read changes, services, owners, incidents with "
         "their suspects, gaps and metrics. Lists are paged with an opaque `cursor` (pass `next_cursor`). "
         "Authenticate with `Authorization: Bearer <token>` (scopes: read, changes:write, evidence:write, "
-        "gate); every error is JSON "
+        "reviews:attest, gate); every error is JSON "
         '`{"message": ..., "errors": [{"field": ..., "message": ...}]}`.'
     ),
     auth=TokenAuth(),
@@ -33,3 +33,4 @@ api.add_router("/", services.router)
 api.add_router("/", incidents.router)
 api.add_router("/", gaps.router)
 api.add_router("/", metrics.router)
+api.add_router("/", ledger.router)

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from accountability.analysis.policy import REQUIRED, policy_evaluate
 from accountability.api.models import ApiToken, GateDecision
+from accountability.catalog.environments import environment_classify
 from accountability.catalog.models import Service
 from accountability.changes.models import Change
-from accountability.ingest.upserts import environment_name
 from accountability.notify.triggers import signoff_needed_notify
 
 DENY = GateDecision.Outcome.DENY
@@ -49,12 +49,14 @@ def gate_evaluate(
     1. Resolve the service (by slug, unless the caller already has it); an unknown one is a deny with a
        control saying so, not an error: the pipeline asked a yes/no question.
     2. Find the change at `sha`; an unregistered change is a deny ("change not registered").
-    3. Evaluate the active policy for the change and the environment (names like "prod" mean production).
+    3. Evaluate the active policy for the change and the environment's class (catalog/environments.py: an
+       admin's mapping, or production for a name nobody mapped); the decision records which mapping applied.
        A deny that the owner overrode with a written reason becomes a warn: the deploy may go ahead, and the
        override shows as a passed control naming the reason (the gap scan reports it as POLICY_OVERRIDDEN).
     """
     sha = sha.strip().lower()
-    ours = environment_name(environment)
+    classified = environment_classify(name=environment)
+    ours = classified.environment
     service = service or Service.objects.filter(slug=service_slug).first()
     change = gate_change_find(service=service, sha=sha) if service is not None else None
     policy_version = None
@@ -101,6 +103,8 @@ def gate_evaluate(
         service_slug=service.slug if service is not None else service_slug[:200],
         sha=sha[:64],
         environment=ours,
+        environment_requested=environment[:100],
+        environment_mapping=classified.mapping[:300],
         decision=decision,
         controls=controls,
         policy_version=policy_version,

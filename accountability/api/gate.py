@@ -22,7 +22,11 @@ class GateIn(Strict):
     service: str = Field(min_length=1, max_length=100, description="Slug of the service being deployed")
     sha: Sha = Field(description="The commit being deployed")
     environment: str = Field(
-        default="production", min_length=1, max_length=50, description='e.g. "production", "prod", "staging"'
+        default="production",
+        min_length=1,
+        max_length=50,
+        description='e.g. "production", "prd", "staging": classified by the environment mappings, and '
+        "treated as production when no mapping covers it",
     )
 
 
@@ -41,7 +45,8 @@ class GateOut(Schema):
     )
     controls: list[ControlOut]
     policy_version: int | None = Field(description="Empty when there was no change to evaluate")
-    environment: str
+    environment: str = Field(description="The class the environment was given: production, staging, …")
+    environment_mapping: str = Field(description="Which mapping classified the requested environment")
     change: GateChangeOut | None
     at: datetime
 
@@ -77,6 +82,7 @@ def gate(request: HttpRequest, payload: GateIn):
         controls=controls_out(decision.controls),
         policy_version=decision.policy_version,
         environment=decision.environment,
+        environment_mapping=decision.environment_mapping,
         change=GateChangeOut(
             id=change.id,
             service=change.service.slug,

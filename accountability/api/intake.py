@@ -83,6 +83,8 @@ def _intake(
         adapter.SERVICE_HEADER: service,
         adapter.SHA_HEADER: sha.lower(),
     }
+    if ApiToken.Scope.REVIEWS_ATTEST in token.scopes:
+        headers[adapter.ATTEST_HEADER] = "1"
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     external_id = _external_id(

@@ -12,6 +12,9 @@ class ApiToken(models.Model):
         CHANGES_WRITE = "changes:write", "register changes"
         EVIDENCE_WRITE = "evidence:write", "attach evidence and rollback rehearsals"
         GATE = "gate", "ask the deploy gate"
+        # Granted with evidence:write to a system that vouches for human reviews (a code host other than the
+        # GitHub app): only then does a human_review it posts count for the policy.
+        REVIEWS_ATTEST = "reviews:attest", "attest human reviews"
 
     name = models.CharField(
         max_length=100, unique=True, help_text="Who uses it, e.g. 'payments GitHub Actions'"
@@ -31,7 +34,9 @@ class ApiToken(models.Model):
         verbose_name = "API token"
         constraints = [
             models.CheckConstraint(
-                condition=Q(scopes__contained_by=["read", "changes:write", "evidence:write", "gate"]),
+                condition=Q(
+                    scopes__contained_by=["read", "changes:write", "evidence:write", "gate", "reviews:attest"]
+                ),
                 name="apitoken_known_scopes",
             ),
         ]
@@ -61,7 +66,11 @@ class GateDecision(models.Model):
     # What was asked, verbatim: an unknown service or sha is a decision too (a deny) that says what it denied.
     service_slug = models.CharField(max_length=200)
     sha = models.CharField(max_length=64)
-    environment = models.CharField(max_length=50)
+    environment = models.CharField(max_length=50, help_text="The class the requested name was given")
+    environment_requested = models.CharField(max_length=100, blank=True, help_text="The name as asked")
+    environment_mapping = models.CharField(
+        max_length=300, blank=True, help_text="Which mapping classified it (catalog/environments.py)"
+    )
     decision = models.CharField(max_length=10, choices=Outcome.choices)
     # [{"code", "label", "level": "required"|"recommended", "passed", "sentence"}]
     controls = models.JSONField(default=list)

@@ -76,6 +76,8 @@ def protection_comment(*, decision: GateDecision) -> str:
         f"**Accountability gate: {decision.decision}**{version} for `{decision.service_slug}` "
         f"at `{decision.sha[:12]}` → {decision.environment}"
     )
+    if decision.environment_mapping and decision.environment_requested.lower() != decision.environment:
+        head += f"\n\nEnvironment: {decision.environment_mapping}."
     failed = gate_failed_controls(decision=decision)
     if not failed:
         return f"{head}\n\nEvery control passed."
@@ -105,7 +107,8 @@ def protection_rule_answer(*, request_id: int) -> ProtectionRuleRequest | None:
         decision = gate_evaluate(
             service_slug=service.slug if service else request.repository,
             sha=request.sha,
-            environment=request.environment,
+            # GitHub's free-text name, classified afresh: a mapping an admin added since counts.
+            environment=request.environment_name,
             requested_by=f"github:{request.repository}",
             service=service,
         )

@@ -22,3 +22,27 @@ class AuditEvent(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
         )
+
+
+class LedgerCheckpoint(models.Model):
+    """The signed head of the sign-off ledger after one append (DESIGN §4, §15), kept outside its table.
+
+    The hash chain proves that entries fit together, not that none were removed from the end or that the
+    whole chain was not recomputed: whoever can write the table can do either. A checkpoint signs
+    (entry id, entries so far, entry hash) with LEDGER_CHECKPOINT_KEY, which the database never holds, so
+    `verify_ledger` can tell a deleted tail, a re-chained history or an emptied table from the real one.
+    Each checkpoint is also written to the audit log and served at GET /api/v1/ledger/checkpoint for a
+    monitor to keep its own copy.
+    """
+
+    entry_id = models.BigIntegerField(help_text="The newest sign-off when it was written")
+    entries = models.PositiveBigIntegerField(help_text="Sign-offs up to and including it")
+    entry_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64, help_text="HMAC-SHA256 with LEDGER_CHECKPOINT_KEY")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"ledger checkpoint #{self.entry_id} ({self.entries} entries)"

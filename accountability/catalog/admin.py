@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from accountability.catalog.models import (
     Dependency,
+    EnvironmentMapping,
     Membership,
     OnCallShift,
     PathOwner,
@@ -89,3 +90,10 @@ class OnCallShiftAdmin(admin.ModelAdmin):
 class PathOwnerAdmin(admin.ModelAdmin):
     list_display = ["repository", "line", "pattern", "owners"]
     search_fields = ["repository", "pattern"]
+
+
+@admin.register(EnvironmentMapping)
+class EnvironmentMappingAdmin(admin.ModelAdmin):
+    list_display = ["pattern", "environment", "note", "updated_at"]
+    list_filter = ["environment"]
+    search_fields = ["pattern", "note"]

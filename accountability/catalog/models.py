@@ -214,3 +214,32 @@ class PathOwner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.repository}:{self.pattern} → {' '.join(self.owners)}"
+
+
+class EnvironmentMapping(models.Model):
+    """What a deployment environment's name means (DESIGN §4): controls apply by this class, not by the name.
+
+    A name no mapping covers is treated as production (catalog/environments.py) until an admin maps it, so a
+    new spelling of production (`prd`, `live-eu`, `main`) can never skip the policy.
+    """
+
+    class Kind(models.TextChoices):
+        PRODUCTION = "production"
+        STAGING = "staging"
+        DEVELOPMENT = "development"
+        EPHEMERAL = "ephemeral"
+
+    pattern = models.CharField(
+        max_length=100,
+        help_text="An environment name, or a pattern with * and ? (`staging-*`, `pr-*`); case is ignored",
+    )
+    environment = models.CharField(max_length=20, choices=Kind.choices)
+    note = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pattern"]
+        constraints = [models.UniqueConstraint(Lower("pattern"), name="environmentmapping_unique_pattern")]
+
+    def __str__(self) -> str:
+        return f"{self.pattern} → {self.environment}"

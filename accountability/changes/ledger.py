@@ -17,6 +17,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accountability.catalog.models import Person
+from accountability.changes.checkpoints import (
+    Head,
+    head_is_signed,
+    ledger_checkpoint_write,
+    ledger_heads_known,
+)
 from accountability.changes.models import Change, SignOff
 
 GENESIS_HASH = "0" * 64
@@ -147,6 +153,7 @@ def signoff_append(
         values = {field: getattr(signoff, field) for field in CONTENT_FIELDS}
         signoff.hash = signoff_hash(prev_hash=prev_hash, content=signoff_content(values=values))
         signoff.save(force_insert=True)
+        ledger_checkpoint_write(signoff=signoff)
         # A GitHub deployment held by the gate for this change may be allowed now (enqueued on commit).
         from accountability.api.protection import protection_rules_schedule_for_change
 
@@ -154,17 +161,25 @@ def signoff_append(
     return signoff
 
 
-def ledger_verify() -> LedgerVerification:
-    """Recompute the whole chain in id order and report the first entry that does not fit.
+def ledger_verify(*, checkpoint: Head | None = None) -> LedgerVerification:
+    """Recompute the whole chain in id order and hold it against the signed checkpoints.
 
     1. Stream the entries in id order (the order they were appended under the lock).
     2. Each entry's prev_hash must equal the previous entry's stored hash (GENESIS_HASH first);
        a mismatch means an entry before it was removed or the chain was rewritten.
     3. Each entry's stored hash must equal the hash recomputed from its content; a mismatch
        means this entry was edited.
+    4. Every copy of the newest checkpoint (its table, the audit log, `checkpoint` from a monitor) must be
+       signed with LEDGER_CHECKPOINT_KEY, and the chain must hold its entry, with its hash, at its position:
+       otherwise the tail was deleted, the table emptied, or the history re-chained. Entries after the
+       newest checkpoint were not appended by the app (every append writes one in its transaction).
     """
     expected_prev = GENESIS_HASH
     checked = 0
+    seen: dict[int, tuple[str, int]] = {}
+    heads = ledger_heads_known(extra=checkpoint)
+    wanted = {head.entry_id for head in heads}
+    last_id = None
     rows = SignOff.objects.order_by("id").values("id", "prev_hash", "hash", *CONTENT_FIELDS)
     for row in rows.iterator(chunk_size=2000):
         checked += 1
@@ -183,5 +198,48 @@ def ledger_verify() -> LedgerVerification:
                 first_broken_id=row["id"],
                 reason="its content does not match its hash (the entry was altered)",
             )
+        if row["id"] in wanted:
+            seen[row["id"]] = (row["hash"], checked)
         expected_prev = row["hash"]
+        last_id = row["id"]
+    return _against_checkpoints(heads=heads, seen=seen, checked=checked, last_id=last_id)
+
+
+def _against_checkpoints(
+    *, heads: list[Head], seen: dict[int, tuple[str, int]], checked: int, last_id: int | None
+) -> LedgerVerification:
+    for head in heads:
+        if not head_is_signed(head):
+            return LedgerVerification(
+                ok=False, checked=checked, reason="a ledger checkpoint's signature does not verify (forged)"
+            )
+    if not heads:
+        return LedgerVerification(ok=True, checked=checked)
+    newest = max(heads, key=lambda head: (head.entries, head.entry_id))
+    for head in sorted(heads, key=lambda head: -head.entries):
+        if head.entry_id not in seen:
+            return LedgerVerification(
+                ok=False,
+                checked=checked,
+                first_broken_id=head.entry_id,
+                reason=f"the signed checkpoint's entry #{head.entry_id} of {head.entries} is missing: the "
+                "ledger's newest entries were deleted or the table emptied",
+            )
+        entry_hash, position = seen[head.entry_id]
+        if entry_hash != head.entry_hash or position != head.entries:
+            return LedgerVerification(
+                ok=False,
+                checked=checked,
+                first_broken_id=head.entry_id,
+                reason=f"entry #{head.entry_id} differs from the signed checkpoint: the history before it "
+                "was rewritten and re-chained",
+            )
+    if last_id is not None and last_id != newest.entry_id:
+        return LedgerVerification(
+            ok=False,
+            checked=checked,
+            first_broken_id=newest.entry_id,
+            reason=f"{checked - newest.entries} entries after the newest signed checkpoint were not appended "
+            "by the application",
+        )
     return LedgerVerification(ok=True, checked=checked)

@@ -122,6 +122,7 @@ class Environment(models.TextChoices):
     PRODUCTION = "production"
     STAGING = "staging"
     DEVELOPMENT = "development"
+    EPHEMERAL = "ephemeral"
 
 
 class Deployment(models.Model):
@@ -238,6 +239,11 @@ class Evidence(models.Model):
         PASSED = "passed"
         WARNED = "warned"
         FAILED = "failed"
+
+    # The channels a human_review counts from (DESIGN §4 "trust"): the code host's webhook or pull job, or an
+    # API token granted `reviews:attest`. A token with `evidence:write` alone writes source "api", which any
+    # pipeline holds: its word that a review happened is recorded and shown, never counted.
+    REVIEW_SOURCES = ("github", "api-attested")
 
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="evidence")
     kind = models.CharField(max_length=30, choices=Kind.choices)

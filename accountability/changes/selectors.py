@@ -387,6 +387,19 @@ def evidence_notes(*, change: Change) -> list[EvidenceNote]:
             note = EvidenceNote(
                 item, False, "No human reviewer is named: a review by a bot or an AI tool does not count."
             )
+        elif item.kind == Evidence.Kind.HUMAN_REVIEW and item.source not in Evidence.REVIEW_SOURCES:
+            note = EvidenceNote(
+                item,
+                False,
+                "It was posted with a token that may not attest reviews: a review counts only from the code "
+                "host, or from a token granted reviews:attest.",
+            )
+        elif item.kind == Evidence.Kind.HUMAN_REVIEW and item.recorded_by_id is None:
+            note = EvidenceNote(
+                item,
+                False,
+                f"No catalogued person has the login {item.actor_login}: not known to be a human.",
+            )
         elif item.sha and item.sha not in shas:
             note = EvidenceNote(item, False, f"It is about commit {item.sha[:8]}, not this change.")
         elif not item.url:

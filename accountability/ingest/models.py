@@ -66,3 +66,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source.name}/{self.external_id} {self.event_type} ({self.status})"
+
+
+# Marks a delivery a pull job stored (the source's authenticated REST API), as opposed to one pushed to a
+# webhook; the receivers never store a header of this name from a request, so a sender cannot claim it.
+PULLED_HEADER = "x-accountability-pulled"

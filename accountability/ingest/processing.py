@@ -110,8 +110,12 @@ def _apply(delivery: Delivery) -> tuple[str, str]:
         status, error = Delivery.Status.IGNORED, str(reason)
     except PayloadError as problem:
         status, error = Delivery.Status.FAILED, str(problem)
-    except TRANSIENT_ERRORS:
-        raise
+    except TRANSIENT_ERRORS as error_:
+        if not _exceeds_a_limit(error_):
+            raise
+        # PostgreSQL files "index row size exceeds maximum" (class 54, program limit exceeded) under
+        # OperationalError, with the transient errors; the same data fails the same way on every retry.
+        status, error = Delivery.Status.FAILED, f"the database cannot store a value of it: {error_}"[:2000]
     except Exception as bug:
         # A defect in an adapter must not retry forever nor hold up other deliveries: it is recorded,
         # fixed, and the delivery replayed.
@@ -123,6 +127,11 @@ def _apply(delivery: Delivery) -> tuple[str, str]:
     if status == Delivery.Status.IGNORED and not error:
         error = f"event type {delivery.event_type!r} is not used"
     return status, error
+
+
+def _exceeds_a_limit(error: Exception) -> bool:
+    sqlstate = getattr(error.__cause__, "sqlstate", None) or ""
+    return sqlstate.startswith("54")
 
 
 def deliveries_sweep(*, older_than: timedelta, limit: int = 10_000) -> list[int]:

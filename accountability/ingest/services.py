@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accountability.ingest.errors import PayloadError
-from accountability.ingest.models import Delivery, Source
+from accountability.ingest.models import PULLED_HEADER, Delivery, Source
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def deliveries_replay(*, deliveries: QuerySet[Delivery], enqueue: bool = True) -
 
 
 # Headers that carry credentials are read for verification but never stored with the delivery.
-_UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", PULLED_HEADER})
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,15 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
+from accountability.catalog.environments import environment_classify, environment_normalise
 from accountability.catalog.models import Person, Service
-from accountability.changes.models import Change, Environment, SignOff
+from accountability.changes.models import Change, SignOff
 from accountability.ingest.errors import DeliveryIgnored, PayloadError
 
 # Paths that mean a change carries a schema migration (Django, Rails, Alembic, Flyway, Liquibase, plain SQL).
 _MIGRATION_PATH = re.compile(
     r"(^|/)(migrations?|migrate|alembic/versions|db/changelog)/|(^|/)V\d+__.+\.sql$|\.sql$", re.IGNORECASE
 )
-
-
-# "prod", "production", "prod1", "prod-eu", "production_us": production, however many of it there are.
-_PRODUCTION_NAME = re.compile(r"^prod(uction)?($|[-_.0-9])")
 
 
 @dataclasses.dataclass
@@ -122,15 +119,11 @@ def timestamp(value: object, *, field: str) -> datetime | None:
 
 
 def environment_name(name: str, *, production: bool | None = None) -> str:
-    """Our environment for a source's name: `production` when the source says so or the name means it."""
-    lowered = (name or "").strip().lower()
-    if production or lowered == "live" or _PRODUCTION_NAME.match(lowered):
-        return Environment.PRODUCTION
-    if lowered in ("stage", "staging") or lowered.startswith("staging"):
-        return Environment.STAGING
-    if lowered in ("dev", "development"):
-        return Environment.DEVELOPMENT
-    return lowered[:50] or Environment.PRODUCTION
+    """Our environment for a source's name, as an admin classified it; an unmapped name is production
+    (catalog/environments.py). Every adapter stores this, so no spelling keeps a deployment out of the
+    production controls."""
+    key = ("environment", environment_normalise(name), bool(production))
+    return _looked_up(key, lambda: environment_classify(name=name, production=production).environment)
 
 
 def touches_migration(paths: Iterable[str]) -> bool:

@@ -9,7 +9,12 @@ from django.views.decorators.http import require_GET
 
 from accountability.web.health import broker_status, database_status
 from accountability.web.heartbeat import heartbeat_last
-from accountability.web.login_throttle import login_failure_record, login_failures_clear, login_is_throttled
+from accountability.web.login_throttle import (
+    login_failure_record,
+    login_failures_clear,
+    login_is_throttled,
+    login_username_normalise,
+)
 from accountability.web.selectors import home_counts
 
 
@@ -29,7 +34,11 @@ def healthz(request):
 
 def login_throttled(view):
     """Wraps a login view (ours and the admin's): a POST for a username that failed too often from the
-    client's address gets a 429 page; the outcome of every other POST is counted or clears the count."""
+    client's address gets a 429 page; the outcome of every other POST is counted or clears the count.
+
+    Only that username's own successful login clears its count: the login view redirected (a failed form
+    answers 200) and the user now signed in is the one named in the POST. Anybody else's POST, a signed-in
+    colleague's included, counts as a failure for the name they typed."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -40,10 +49,17 @@ def login_throttled(view):
             minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
             return render(request, "registration/login_throttled.html", {"minutes": minutes}, status=429)
         response = view(request, *args, **kwargs)
-        if request.user.is_authenticated:
+        if _logged_in_as(request, response, username=who["username"]):
             login_failures_clear(**who)
         else:
             login_failure_record(**who)
         return response
 
     return wrapper
+
+
+def _logged_in_as(request, response, *, username: str) -> bool:
+    user = getattr(request, "user", None)
+    if response.status_code != 302 or user is None or not user.is_authenticated:
+        return False
+    return login_username_normalise(user.get_username()) == login_username_normalise(username)

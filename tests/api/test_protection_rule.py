@@ -176,6 +176,25 @@ def test_it_rejects_with_the_failed_controls_in_markdown(
     assert GateDecision.objects.get().requested_by == "github:acme/payments"
 
 
+@pytest.mark.parametrize("environment", ["prd", "Production EU", "live-eu", "main", "canary"])
+def test_it_rejects_a_deployment_to_an_unmapped_github_environment(
+    client, source, github, eager_tasks, django_capture_on_commit_callbacks, environment
+):
+    change = change_awaiting_signoff()
+
+    deliver(
+        client,
+        payload(github, sha=change.sha, environment=environment),
+        delivery="d-1",
+        capture=django_capture_on_commit_callbacks,
+    )
+
+    ((_, body),) = answers(github)
+    assert (body["environment_name"], body["state"]) == (environment, "rejected")
+    assert "is not mapped: treated as production until an admin maps it" in body["comment"]
+    assert GateDecision.objects.get().environment == "production"
+
+
 def test_it_approves_a_rejected_deployment_once_the_owner_signs(
     client, source, github, eager_tasks, django_capture_on_commit_callbacks
 ):
@@ -276,7 +295,7 @@ def test_it_stores_the_real_sample_and_closes_it_for_want_of_an_installation(
     assert (request.repository, request.environment_name, request.environment, request.sha) == (
         "Codertocat/Hello-World",
         "my-environment",
-        "my-environment",
+        "production",  # nobody mapped it: fail closed
         "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
     )
     assert (request.state, request.error) == ("closed", "the delivery names no GitHub App installation")

@@ -8,7 +8,8 @@ from accountability.api.models import ApiToken
 from accountability.api.tokens import token_create, token_revoke
 from accountability.audit.models import AuditEvent
 from accountability.catalog.models import PathOwner
-from tests.factories import ChangeFactory, DeliveryFactory, IncidentFactory, ServiceFactory
+from accountability.changes.ledger import signoff_append
+from tests.factories import ChangeFactory, DeliveryFactory, IncidentFactory, PersonFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,7 @@ ENDPOINTS = [
     ("get", "/api/v1/incidents/{incident}", None, "read"),
     ("get", "/api/v1/gaps", None, "read"),
     ("get", "/api/v1/metrics", None, "read"),
+    ("get", "/api/v1/ledger/checkpoint", None, "read"),
     ("post", "/api/v1/changes", {"service": "payments", "sha": "cd" * 20}, "changes:write"),
     ("post", f"/api/v1/changes/payments/{SHA}/evidence", EVIDENCE, "evidence:write"),
     ("post", f"/api/v1/changes/payments/{SHA}/rollback-rehearsals", REHEARSAL, "evidence:write"),
@@ -52,6 +54,7 @@ MATRIX = [
 def world():
     service = ServiceFactory(slug="payments", repositories=["acme/payments"])
     change = ChangeFactory(service=service, sha=SHA)
+    signoff_append(change=change, signer=PersonFactory(), decision="reject")  # the ledger has a checkpoint
     PathOwner.objects.create(repository="acme/payments", pattern="*", owners=["@acme/payments"], line=1)
     delivery = DeliveryFactory(source__name="ci-api", source__kind="api")
     return {"change": change.id, "incident": IncidentFactory().id, "delivery": delivery.id}

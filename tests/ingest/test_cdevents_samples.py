@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from accountability.catalog.models import EnvironmentMapping
 from accountability.changes.models import Change, Deployment, Evidence, RollbackPlan
 from accountability.incidents.models import Incident
 from accountability.ingest.models import Delivery, Source
@@ -23,6 +24,8 @@ def source():
 
 @pytest.fixture
 def myapp():
+    # The samples deploy to "test123"; unmapped it would be production (catalog/environments.py).
+    EnvironmentMapping.objects.create(pattern="test123", environment="staging")
     return ServiceFactory(slug="myapp", name="My App", repositories=["TestRepo/TestOrg"])
 
 
@@ -38,7 +41,7 @@ def test_it_records_a_deployment_of_the_artifact(source, myapp, name):
     deployment = Deployment.objects.get()
     assert (deployment.provider, deployment.environment, deployment.status) == (
         "cdevents",
-        "test123",
+        "staging",
         "succeeded",
     )
     assert deployment.artifact_id == IMAGE
@@ -52,7 +55,7 @@ def test_it_marks_the_previous_deployment_rolled_back_and_counts_a_rehearsal_out
 ):
     earlier = DeploymentFactory(
         change=ChangeFactory(service=myapp),
-        environment="test123",
+        environment="staging",
         artifact_id="pkg:oci/myapp@sha256%3Aabc",
         finished_at="2023-03-20T10:00:00Z",
     )

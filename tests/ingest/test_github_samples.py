@@ -2,6 +2,7 @@
 
 import pytest
 
+from accountability.catalog.models import EnvironmentMapping
 from accountability.changes.models import Change, Commit, Deployment, Evidence
 from accountability.ingest.models import Delivery, Source
 from tests.factories import PersonFactory, ServiceFactory, SourceFactory
@@ -139,16 +140,24 @@ def test_it_records_a_production_deployment(source, hello_world):
     assert deployment.started_at.isoformat() == "2019-05-15T15:20:53+00:00"
 
 
-def test_it_keeps_the_environment_of_a_deployment_marked_not_production(source, hello_world):
+def test_it_treats_an_unmapped_environment_as_production_even_when_marked_not_production(source, hello_world):
+    # `production_environment: false` is the deployer's word; only an admin's mapping makes it not production.
     deliver_github(source, "github/deployment/01-created.json", event="deployment")
-    assert Deployment.objects.get().environment == "github-pages"
+    assert Deployment.objects.get().environment == "production"
+
+
+def test_it_classifies_the_environment_by_the_admins_mapping(source, hello_world):
+    EnvironmentMapping.objects.create(pattern="github-*", environment="development")
+    deliver_github(source, "github/deployment/01-created.json", event="deployment")
+    assert Deployment.objects.get().environment == "development"
 
 
 def test_it_records_deployment_statuses(source, hello_world):
+    EnvironmentMapping.objects.create(pattern="github-pages", environment="development")
     deliver_github(source, "github/deployment_status/01-created.json", event="deployment_status")
     deployment = Deployment.objects.get()
     assert (deployment.environment, deployment.status, deployment.finished_at) == (
-        "github-pages",
+        "development",
         "in_progress",
         None,
     )
@@ -156,7 +165,7 @@ def test_it_records_deployment_statuses(source, hello_world):
     # on production): the later-created description stays, whichever arrives last; the status still moves.
     deliver_github(source, "github/deployment_status/00-created.json", event="deployment_status")
     deployment.refresh_from_db()
-    assert (deployment.environment, deployment.status) == ("github-pages", "succeeded")
+    assert (deployment.environment, deployment.status) == ("development", "succeeded")
     assert deployment.finished_at.isoformat() == "2019-05-15T15:20:55+00:00"
 
 

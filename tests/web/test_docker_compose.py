@@ -28,7 +28,8 @@ def test_it_has_the_production_services():
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_every_variable_it_sets_is_read_by_the_settings(service):
     variables = set(COMPOSE["services"][service]["environment"])
-    assert variables - settings_variables() == set()
+    # migrate's grant_app_role reads the app role's password itself (it is no setting of the app).
+    assert variables - settings_variables() - {"APP_DB_PASSWORD"} == set()
 
 
 def test_it_sets_what_production_settings_require():
@@ -39,15 +40,33 @@ def test_it_sets_what_production_settings_require():
     assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
 
 
+def database_url(service: str):
+    url = COMPOSE["services"][service]["environment"]["DATABASE_URL"]
+    for secret in ("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "${APP_DB_PASSWORD:?set APP_DB_PASSWORD}"):
+        url = url.replace(secret, "pw")
+    return urlsplit(url)
+
+
 def test_its_urls_point_at_its_own_postgres_and_redis():
     env = COMPOSE["services"]["web"]["environment"]
-    database = urlsplit(env["DATABASE_URL"].replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}", "pw"))
     postgres = COMPOSE["services"]["postgres"]["environment"]
-    assert database.scheme == "postgres"
-    assert database.hostname == "postgres"
-    assert database.username == postgres["POSTGRES_USER"]
-    assert database.path.lstrip("/") == postgres["POSTGRES_DB"]
+    for service in APP_SERVICES:
+        database = database_url(service)
+        assert database.scheme == "postgres"
+        assert database.hostname == "postgres"
+        assert database.path.lstrip("/") == postgres["POSTGRES_DB"]
     assert urlsplit(env["REDIS_URL"]).hostname == "redis"
+
+
+def test_migrations_run_as_the_owner_and_the_app_as_its_restricted_role():
+    """Issue 14: the app's role may only SELECT and INSERT the ledger (manage.py grant_app_role)."""
+    owner = COMPOSE["services"]["postgres"]["environment"]["POSTGRES_USER"]
+    assert database_url("migrate").username == owner
+    migrate = " ".join(COMPOSE["services"]["migrate"]["command"])
+    assert "manage.py migrate" in migrate
+    role = re.search(r"grant_app_role --role (\w+)", migrate).group(1)
+    for service in ("web", "worker", "beat"):
+        assert database_url(service).username == role != owner
 
 
 def test_web_runs_gunicorn_on_our_wsgi_application():
@@ -70,3 +89,29 @@ def test_the_healthcheck_asks_our_health_endpoint():
     healthcheck = " ".join(COMPOSE["services"]["web"]["healthcheck"]["test"])
     path = re.search(r"http://127\.0\.0\.1:8000(/\S*?)'", healthcheck).group(1)
     assert resolve(path).url_name == "healthz"
+
+
+def test_nginx_buffers_requests_in_front_of_gunicorn_with_timeouts():
+    """Issue 14: slow clients must hold nginx connections, never gunicorn's sync workers."""
+    services = COMPOSE["services"]
+    assert "ports" not in services["web"], "gunicorn is reached only through the proxy"
+    assert services["proxy"]["image"].startswith("nginx:")
+    assert services["proxy"]["ports"] == ["8000:8080"]
+    conf = COMPOSE["configs"]["nginx"]["content"]
+    for directive in (
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "proxy_request_buffering on;",
+        "proxy_buffering on;",
+        "server web:8000;",
+        "proxy_set_header X-Forwarded-For $$remote_addr;",
+    ):
+        assert directive in conf
+    # The proxy's fixed address is the one the app trusts to name the client.
+    address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert services["web"]["environment"]["TRUSTED_PROXIES"] == address
+
+
+def test_production_needs_the_ledger_checkpoint_key():
+    env = COMPOSE["services"]["web"]["environment"]
+    assert env["LEDGER_CHECKPOINT_KEY"].startswith("${LEDGER_CHECKPOINT_KEY:?")

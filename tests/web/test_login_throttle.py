@@ -9,6 +9,8 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+FULL_WIDTH_VICTIM = "".join(chr(0xFEE0 + ord(c)) for c in "victim")
+
 
 @pytest.fixture
 def here():
@@ -89,3 +91,44 @@ def test_it_throttles_the_admin_login_too(client, here):
 
     assert response.status_code == 429
     assert client.get("/admin/").status_code == 302
+
+
+@override_settings(LOGIN_MAX_FAILURES=3)
+def test_it_counts_the_full_width_spelling_as_the_same_username(client, here):
+    # Django's login form NFKC-normalises the username, so the full-width spelling authenticates as `victim`.
+    UserFactory(username="victim")
+    for _ in range(3):
+        attempt(client, "victim", "wrong", here())
+
+    response = attempt(client, FULL_WIDTH_VICTIM, TEST_PASSWORD, here())
+
+    assert response.status_code == 429
+    assert client.get("/").status_code == 302
+
+
+@override_settings(LOGIN_MAX_FAILURES=3)
+def test_another_users_login_does_not_clear_the_count(client, here):
+    UserFactory(username="victim")
+    UserFactory(username="mallory")
+    assert attempt(client, "mallory", TEST_PASSWORD, here()).status_code == 302
+
+    # Signed in as herself, mallory keeps guessing victim's password and posting the form.
+    for _ in range(3):
+        attempt(client, "victim", "wrong", here())
+        attempt(client, "victim", "wrong", here())
+
+    client.post("/logout/")
+    assert attempt(client, "victim", TEST_PASSWORD, here()).status_code == 429
+
+
+@override_settings(LOGIN_MAX_FAILURES=3)
+def test_a_signed_in_users_post_for_another_name_is_counted(client, here):
+    UserFactory(username="victim")
+    UserFactory(username="mallory")
+    assert attempt(client, "mallory", TEST_PASSWORD, here()).status_code == 302
+    for _ in range(3):
+        attempt(client, "victim", "guess", here())
+
+    client.post("/logout/")
+
+    assert attempt(client, "victim", TEST_PASSWORD, here()).status_code == 429

@@ -95,6 +95,7 @@ MATRIX: dict[str, Row] = {
     "api:incident_detail": Row("get", dict.fromkeys(ROLES, 401)),
     "api:gap_list": Row("get", dict.fromkeys(ROLES, 401)),
     "api:metrics": Row("get", dict.fromkeys(ROLES, 401)),
+    "api:ledger_checkpoint": Row("get", dict.fromkeys(ROLES, 401)),
     # The API's catch-all answers a JSON 404 instead of the HTML one.
     "api/v1/^(?P<rest>.*)$": Row("get", dict.fromkeys(ROLES, 404), path="/api/v1/no/such/endpoint"),
 }

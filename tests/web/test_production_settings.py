@@ -12,6 +12,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "q8v1-production-like-secret-with-enough-length-and-variety-Zx93Kp0wLm",
     "DJANGO_ALLOWED_HOSTS": "accountability.example.com",
+    "LEDGER_CHECKPOINT_KEY": "k3y-for-signing-ledger-checkpoints-in-this-test-only-7Hq2",
 }
 
 
@@ -43,6 +44,12 @@ def test_it_refuses_to_start_without_a_secret_key():
     result = manage("check", **{**PRODUCTION, "DJANGO_SECRET_KEY": ""})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_it_refuses_to_start_without_a_ledger_checkpoint_key():
+    result = manage("check", **{**PRODUCTION, "LEDGER_CHECKPOINT_KEY": ""})
+    assert result.returncode != 0
+    assert "LEDGER_CHECKPOINT_KEY is required" in result.stderr
 
 
 def test_it_refuses_to_start_without_allowed_hosts():

@@ -25,6 +25,7 @@ import yaml
 from django.db import transaction
 from django.utils.text import slugify
 
+from accountability.catalog.links import link_or_blank
 from accountability.catalog.models import (
     Dependency,
     Membership,
@@ -250,8 +251,8 @@ def _runbook(entity: dict) -> str:
         if not isinstance(link, dict):
             continue
         label = f"{link.get('title', '')} {link.get('type', '')}".lower()
-        if "runbook" in label and isinstance(link.get("url"), str):
-            return link["url"][:200]
+        if "runbook" in label and link_or_blank(link.get("url"), limit=200):
+            return link["url"].strip()
     return ""
 
 

@@ -64,42 +64,111 @@ def codeowners_parse(text: str) -> tuple[list[Rule], list[Problem]]:
     return rules, problems
 
 
+# A compiled pattern is a sequence of items over the characters of the path, matched by simulating every
+# way through it at once (a Thompson NFA), so the work is the path's length times the pattern's, whatever
+# the pattern: a backtracking regex took seconds for `**/**/**/**/**/**/**/**/zz` on a deep path (issue 14).
+#   ("lit", c)   one character c            ("one", None) one character but "/"
+#   ("star",)    [^/]*: within one segment  ("segs",)     (?:[^/]+/)*: zero or more whole directories
+#   ("any",)     .*: the rest of the path   ("rest",)     /.+: a slash and at least one character
+#   ("optrest",) (?:/.+)?: the end of the path, or a slash and at least one character
+Item = tuple
+
+
 @lru_cache(maxsize=4096)
-def pattern_regex(pattern: str) -> re.Pattern:
-    """Translate one CODEOWNERS pattern into a regular expression over a path without a leading slash."""
+def pattern_items(pattern: str) -> tuple[Item, ...]:
+    """Compile one CODEOWNERS pattern into items over a path without a leading slash.
+
+    1. A pattern with a `/` before its end is anchored at the root; otherwise any directories may precede
+       it (a leading `segs`).
+    2. Each segment: `**` is `segs` (zero or more directories) or, last, `any`; consecutive `**` are one
+       `segs`, which changes nothing it matches and keeps the item list short; `*` and `?` stay within the
+       segment; other characters are literal.
+    3. The end: a trailing `/` wants something below the directory (`rest`); `dir/*` anchored and `…/**`
+       end there; any other name matches a file, or a directory and everything below it (`optrest`).
+    """
     anchored = "/" in pattern.rstrip("/")
     directory_only = pattern.endswith("/")
-    body = pattern.strip("/")
-    segments = body.split("/")
-    parts = []
+    segments = pattern.strip("/").split("/")
+    items: list[Item] = [] if anchored else [("segs",)]
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
         if segment == "**":
-            # "**/x" any depth before, "x/**" everything below, "a/**/b" zero or more directories.
-            parts.append(".*" if last else "(?:[^/]+/)*")
+            if last:
+                items.append(("any",))
+            elif not items or items[-1] != ("segs",):
+                items.append(("segs",))
             continue
-        translated = "".join(
-            "[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char) for char in segment
-        )
-        parts.append(translated if last else translated + "/")
-    regex = "".join(parts)
-    prefix = "" if anchored else "(?:[^/]+/)*"
+        for char in segment:
+            items.append(("star",) if char == "*" else ("one", None) if char == "?" else ("lit", char))
+        if not last:
+            items.append(("lit", "/"))
     if directory_only:
-        suffix = "/.+"
-    elif segments[-1] == "*" and anchored:
-        suffix = ""  # "docs/*": files directly inside docs/ only
-    elif segments[-1] == "**":
-        suffix = ""
-    else:
-        suffix = "(?:/.+)?"  # a name matches a file, or a directory and everything below it
-    return re.compile(f"^{prefix}{regex}{suffix}$")
+        items.append(("rest",))
+    elif not ((segments[-1] == "*" and anchored) or segments[-1] == "**"):
+        items.append(("optrest",))
+    return tuple(items)
+
+
+# States are (item index, phase). Phases: "segs" 0 between directories, 1 inside one; "rest"/"optrest"
+# 0 before the slash, 1 after it, 2 after at least one character more.
+def _closure(items: tuple[Item, ...], states: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The states reachable without reading a character (skipping what may match nothing)."""
+    stack, seen = list(states), set(states)
+    while stack:
+        index, phase = stack.pop()
+        if index == len(items):
+            continue
+        kind = items[index][0]
+        skippable = (
+            (kind in ("star", "any", "segs") and phase == 0)
+            or (kind == "optrest" and phase in (0, 2))
+            or (kind == "rest" and phase == 2)
+        )
+        if skippable and (index + 1, 0) not in seen:
+            seen.add((index + 1, 0))
+            stack.append((index + 1, 0))
+    return seen
+
+
+def _step(items: tuple[Item, ...], state: tuple[int, int], char: str) -> tuple[int, int] | None:
+    index, phase = state
+    if index == len(items):
+        return None
+    kind = items[index][0]
+    if kind == "lit":
+        return (index + 1, 0) if char == items[index][1] else None
+    if kind == "one":
+        return (index + 1, 0) if char != "/" else None
+    if kind == "star":
+        return state if char != "/" else None
+    if kind == "any":
+        return state if char != "\n" else None  # `.` as the regex had it
+    if kind == "segs":
+        if char == "/":
+            return (index, 0) if phase == 1 else None
+        return (index, 1)
+    # rest, optrest: "/" then one or more characters but a newline
+    if phase == 0:
+        return (index, 1) if char == "/" else None
+    return (index, 2) if char != "\n" else None
+
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """Whether a CODEOWNERS pattern matches `path` (no leading slash), in time linear in the path."""
+    items = pattern_items(pattern)
+    states = _closure(items, {(0, 0)})
+    for char in path:
+        states = _closure(items, {moved for state in states if (moved := _step(items, state, char))})
+        if not states:
+            return False
+    return (len(items), 0) in states
 
 
 def rule_for_path(rules: list[Rule], path: str) -> Rule | None:
     """The last rule matching `path`, or None when no rule matches (unmatched, not unowned)."""
     path = path.lstrip("/")
     for rule in reversed(rules):
-        if pattern_regex(rule.pattern).match(path):
+        if pattern_matches(rule.pattern, path):
             return rule
     return None
 

@@ -29,6 +29,8 @@ EVENT_HEADER = "X-Intake-Event"
 SERVICE_HEADER = "X-Intake-Service"
 SHA_HEADER = "X-Intake-Sha"
 TOKEN_HEADER = "X-Intake-Token-Name"  # noqa: S105 - names the token, holds no secret
+# Set by the API face, never from the request: the token that sent the delivery may attest reviews.
+ATTEST_HEADER = "X-Intake-Reviews-Attested"
 
 CHANGE_REGISTERED = "change.registered"
 EVIDENCE_ATTACHED = "evidence.attached"
@@ -44,6 +46,7 @@ SCHEMAS = {
 TARGETED = {EVIDENCE_ATTACHED, ROLLBACK_REHEARSED}
 SOURCE_NAME = "ci-api"
 EVIDENCE_SOURCE = "api"
+ATTESTED_SOURCE = "api-attested"  # one of Evidence.REVIEW_SOURCES
 
 
 def intake_source() -> Source:
@@ -89,8 +92,11 @@ def delivery_apply(*, delivery: Delivery, payload) -> str:
     else:
         change = _change(service=headers[SERVICE_HEADER], sha=headers[SHA_HEADER])
         if isinstance(payload, EvidenceAttachIn):
+            attested = headers.get(ATTEST_HEADER) == "1"
             for item in payload.evidence:
-                _evidence_upsert(change=change, item=item, received_at=delivery.received_at)
+                _evidence_upsert(
+                    change=change, item=item, received_at=delivery.received_at, attested=attested
+                )
         else:
             rollback_rehearsal_record(change=change, payload=payload, received_at=delivery.received_at)
     return Delivery.Status.PROCESSED
@@ -286,7 +292,7 @@ def provenance_records_store(*, delivery: Delivery, payload: ProvenanceRecordsIn
     return changes
 
 
-def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at) -> Evidence:
+def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at, attested: bool = False) -> Evidence:
     # Without the client's id, the evidence is identified by what it says, so re-sending it is harmless.
     external_id = (
         item.id
@@ -298,7 +304,7 @@ def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at) -> Eviden
     evidence, _ = Evidence.objects.update_or_create(
         change=change,
         kind=item.kind,
-        source=EVIDENCE_SOURCE,
+        source=ATTESTED_SOURCE if attested and item.kind == Evidence.Kind.HUMAN_REVIEW else EVIDENCE_SOURCE,
         external_id=external_id,
         defaults={
             "result": item.result,

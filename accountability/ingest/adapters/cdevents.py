@@ -42,7 +42,14 @@ from accountability.catalog.models import Service
 from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan
 from accountability.changes.provenance import provenance_refresh
 from accountability.incidents.models import Incident, IncidentEvent
-from accountability.ingest.adapters.payload import get, hmac_sha256_hex, json_object, require_secret, text
+from accountability.ingest.adapters.payload import (
+    get,
+    hmac_sha256_hex,
+    json_object,
+    link,
+    require_secret,
+    text,
+)
 from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.upserts import (
@@ -228,7 +235,7 @@ def service_deployed(event: CDEvent) -> str:
             "started_at": event.timestamp,
             "finished_at": event.timestamp,
             "artifact_id": purl[:500],
-            "url": text(event.custom_data, "url"),
+            "url": link(event.custom_data, "url"),
         },
     )
     return Delivery.Status.PROCESSED
@@ -312,7 +319,7 @@ def incident(event: CDEvent) -> str:
     if predicate in _INCIDENT_OPENING or not row.artifact_id:
         row.environment = environment_name(text(content, "environment.id"))
         row.artifact_id = text(content, "artifactId")
-        row.url = text(content, "ticketURI") or row.url
+        row.url = link(content, "ticketURI") or row.url
     row.save()
     service = service_by_name(text(content, "service.id"))
     if service is not None:
@@ -374,7 +381,7 @@ def run_finished(event: CDEvent) -> str:
         external_id=event.key,
         defaults={
             "result": result,
-            "url": text(content, "uri") or text(content, "testSuite.uri"),
+            "url": link(content, "uri") or link(content, "testSuite.uri"),
             "sha": change.sha,
             "detail": f"{name}: {outcome} {text(content, 'reason') or text(content, 'errors')}".strip()[
                 :2000
@@ -398,7 +405,7 @@ def artifact_signed(event: CDEvent) -> str:
         defaults={
             "result": Evidence.Result.PASSED,
             "detail": f"{purl} signed"[:2000],
-            "url": text(event.custom_data, "url"),
+            "url": link(event.custom_data, "url"),
             "at": event.timestamp,
         },
     )

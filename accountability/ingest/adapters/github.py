@@ -40,6 +40,7 @@ from accountability.ingest.adapters.payload import (
     get,
     hmac_sha256_hex,
     json_object,
+    link,
     require_secret,
     sha,
     text,
@@ -169,7 +170,7 @@ def pull_request(event: GitHubEvent) -> str:
         if isinstance(label, dict)
     ]
     change.repository = repository
-    change.pr_url = text(pr, "html_url")
+    change.pr_url = link(pr, "html_url", limit=200)
     change.title = text(pr, "title")
     change.author_logins = [get(pr, "user.login")[:100]]
     if agent_account_tool(get(pr, "user.login")):
@@ -297,7 +298,7 @@ def pull_request_review(event: GitHubEvent) -> str:
         defaults={
             "result": result,
             "detail": detail,
-            "url": text(review, "html_url"),
+            "url": link(review, "html_url"),
             "sha": text(review, "commit_id", limit=64),
             "actor_login": login[:100],
             "recorded_by": person_by_login(login),
@@ -361,7 +362,7 @@ def _ci_evidence(event: GitHubEvent, *, run: dict, external_id: str, url: str, n
 
 def check_suite(event: GitHubEvent) -> str:
     suite = get(event.data, "check_suite", dict)
-    repository_url = text(event.data, "repository.html_url")
+    repository_url = link(event.data, "repository.html_url")
     return _ci_evidence(
         event,
         run=suite,
@@ -379,7 +380,7 @@ def workflow_run(event: GitHubEvent) -> str:
         event,
         run=run,
         external_id=f"workflow_run:{get(run, 'id', int)}:{attempt}",
-        url=text(run, "html_url"),
+        url=link(run, "html_url"),
         name=text(run, "name") or "workflow",
     )
 
@@ -431,7 +432,7 @@ def _deployment_upsert(data: dict) -> Deployment:
         started_at=timestamp(get(deployment, "created_at", default=None), field="deployment.created_at"),
         deployed_by_login=creator,
         deployed_by=person_by_login(creator),
-        url=text(deployment, "url"),
+        url=link(deployment, "url"),
     )
     with connection.cursor() as cursor:
         cursor.execute(

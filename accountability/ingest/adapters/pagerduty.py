@@ -19,9 +19,16 @@ from datetime import datetime
 from accountability.analysis.schedule import analysis_schedule_for_incident
 from accountability.catalog.models import Service
 from accountability.incidents.models import Incident, IncidentEvent
-from accountability.ingest.adapters.payload import get, hmac_sha256_hex, json_object, require_secret, text
+from accountability.ingest.adapters.payload import (
+    get,
+    hmac_sha256_hex,
+    json_object,
+    link,
+    require_secret,
+    text,
+)
 from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
-from accountability.ingest.models import Delivery, Source
+from accountability.ingest.models import PULLED_HEADER, Delivery, Source
 from accountability.ingest.pull.pagerduty import PULLED
 from accountability.ingest.upserts import lock, person_by_pagerduty_id, timestamp
 
@@ -100,7 +107,12 @@ def _summary(event: PagerDutyEvent) -> str:
 
 def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
     if payload.resource_type in PULLED:
-        # On-calls and services exist only in the REST API; the pull job stores them as snapshots.
+        # On-calls and services exist only in the REST API; the pull job stores them as snapshots. The same
+        # shape signed to the webhook would let whoever holds the webhook secret rewrite the rota.
+        if delivery.headers.get(PULLED_HEADER) != "1":
+            raise DeliveryIgnored(
+                f"PagerDuty {payload.resource_type} come only from the REST pull, never from a webhook"
+            )
         return PULLED[payload.resource_type](data=payload.data)
     if payload.resource_type not in ("incident", "") or not payload.event_type.startswith("incident."):
         raise DeliveryIgnored(f"PagerDuty {payload.event_type} is not an incident event")
@@ -113,7 +125,7 @@ def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
         defaults={
             "title": f"Incident {external_id}",
             "started_at": payload.occurred_at,
-            "url": text(reference, "html_url"),
+            "url": link(reference, "html_url"),
         },
     )
     kind = payload.event_type.removeprefix("incident.")
@@ -148,7 +160,7 @@ def _apply_incident_state(incident: Incident, event: PagerDutyEvent) -> None:
     incident.status = _STATUSES.get(text(data, "status"), incident.status)
     incident.severity = text(data, "urgency", limit=20)
     incident.priority = text(data, "priority.summary", limit=20)
-    incident.url = text(data, "html_url") or incident.url
+    incident.url = link(data, "html_url") or incident.url
     assignees = [a for a in get(data, "assignees", list, default=[]) if isinstance(a, dict)]
     incident.commander = person_by_pagerduty_id(text(assignees[0], "id")) if assignees else None
     incident.save()

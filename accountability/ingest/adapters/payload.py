@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from accountability.catalog.links import link_or_blank
 from accountability.ingest.errors import PayloadError, SignatureError
 from accountability.storable import storable
 
@@ -67,6 +68,11 @@ def text(data: Any, path: str, *, limit: int = 500) -> str:
     """An optional string field, "" when absent, cut to the column's length."""
     value = get(data, path, (str, int), default="")
     return str(value)[:limit]
+
+
+def link(data: Any, path: str, *, limit: int = 500) -> str:
+    """An optional link: kept only when it is an http(s) URL that fits the column (catalog/links.py)."""
+    return link_or_blank(get(data, path, (str, int), default=""), limit=limit)
 
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:

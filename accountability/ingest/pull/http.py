@@ -4,14 +4,23 @@ A pull job asks a source's REST API page by page. Here: a 429 or 503 with `Retry
 tries again; a GitHub rate limit (`X-RateLimit-Remaining: 0`) waits until `X-RateLimit-Reset`; other 5xx and
 connection errors retry with exponential backoff. A wait longer than PULL_MAX_WAIT_SECONDS is not slept
 through: `PullPaused` ends the run, the cursor keeps the position, and the next scheduled run resumes there.
+
+Every request, redirects included, goes only to a host that resolves to public addresses, unless the host is
+in PULL_ALLOWED_HOSTS: a source's URL (set by an admin, or a `next` link the source sent) must not reach the
+cloud metadata service, localhost or the internal network, nor carry the source's token there. An error never
+quotes the answer's body, which could hold whatever that internal host said.
 """
 
 import email.utils
+import ipaddress
+import socket
 import time
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 
 
 class PullError(Exception):
@@ -23,6 +32,39 @@ class PullPaused(PullError):
 
 
 RETRYABLE = {429, 500, 502, 503, 504}
+
+
+class PullRefused(PullError):
+    """The URL's host is internal (or not http(s)) and not allowed explicitly."""
+
+
+def pull_url_check(url: str) -> None:
+    """PullRefused unless `url` is http(s) to an allowed host or one whose every address is public."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise PullRefused(f"refused {url!r}: only http(s) URLs with a host are pulled")
+    if host in settings.PULL_ALLOWED_HOSTS:
+        return
+    try:
+        addresses = {
+            info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        }
+    except (OSError, UnicodeError) as error:
+        raise PullError(f"{host} cannot be resolved: {error}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global or ip.is_multicast:
+            raise PullRefused(
+                f"refused {host}: it resolves to {ip}, an internal address (an admin may allow the host "
+                "in PULL_ALLOWED_HOSTS)"
+            )
+
+
+class _CheckedAdapter(HTTPAdapter):
+    def send(self, request, *args, **kwargs):
+        pull_url_check(request.url)
+        return super().send(request, *args, **kwargs)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -53,6 +95,8 @@ class PullSession:
 
     def __init__(self, *, headers: dict[str, str], attempts: int = 4):
         self.session = requests.Session()
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, _CheckedAdapter())
         self.session.headers.update({"User-Agent": "accountability-pull/1", **headers})
         self.attempts = attempts
         self.max_wait = settings.PULL_MAX_WAIT_SECONDS
@@ -70,6 +114,8 @@ class PullSession:
         for attempt in range(self.attempts):
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout)
+            except PullRefused:
+                raise
             except requests.RequestException as error:
                 if attempt == self.attempts - 1:
                     raise PullError(f"GET {url} failed: {error}") from None
@@ -91,7 +137,7 @@ class PullSession:
             if response.status_code == 404 and allow_404:
                 return None
             if response.status_code >= 400:
-                raise PullError(f"GET {url} answered {response.status_code}: {response.text[:300]}")
+                raise PullError(f"GET {url} answered {response.status_code}")
             return response
         raise PullError(f"GET {url} kept failing")
 

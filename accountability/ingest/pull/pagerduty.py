@@ -21,7 +21,7 @@ from django.utils.text import slugify
 
 from accountability.catalog.models import OnCallShift, Person, RecordSource, Service, Team
 from accountability.ingest.errors import PayloadError
-from accountability.ingest.models import Source
+from accountability.ingest.models import PULLED_HEADER, Source
 from accountability.ingest.pull.base import cursor_save, digest, item_store
 from accountability.ingest.pull.http import PullError, PullSession
 
@@ -146,7 +146,7 @@ def _snapshot(source: Source, *, event_type: str, resource_type: str, data: dict
             source=source,
             external_id=event_id,
             event_type=event_type,
-            headers={"content-type": "application/json"},
+            headers={"content-type": "application/json", PULLED_HEADER: "1"},
             body=body,
         )
     )
