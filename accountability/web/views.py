@@ -2,7 +2,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from accountability.web.health import broker_status, database_status
 from accountability.web.heartbeat import heartbeat_last
 from accountability.web.login_throttle import login_failure_record, login_failures_clear, login_is_throttled
+from accountability.web.metrics import metrics_allowed, metrics_text
 from accountability.web.selectors import home_counts
 
 
@@ -47,3 +48,14 @@ def login_throttled(view):
         return response
 
     return wrapper
+
+
+@login_not_required
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus' scrape, for a monitor holding METRICS_TOKEN or at an allowed address."""
+    if not metrics_allowed(request):
+        return HttpResponse("metrics need METRICS_TOKEN or an address in METRICS_ALLOWED_IPS\n", status=403)
+    body, content_type = metrics_text()
+    return HttpResponse(body, content_type=content_type)
