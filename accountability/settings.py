@@ -263,6 +263,12 @@ INGEST_BATCH_SIZE = env_int("INGEST_BATCH_SIZE", 50)
 INGEST_SIGNATURE_TOLERANCE_SECONDS = env_int("INGEST_SIGNATURE_TOLERANCE_SECONDS", 5 * 60)
 # How often beat runs that sweep; `make chaos` shortens both so that it can wait for the drain.
 INGEST_SWEEP_EVERY_SECONDS = env_int("INGEST_SWEEP_EVERY_SECONDS", 60)
+# Raw bodies of processed and ignored deliveries are dropped after this many days (failed ones are kept until
+# replayed): at 100,000 deliveries a day they would grow by ~100 GB a year.
+INGEST_RETENTION_DAYS = env_int("INGEST_RETENTION_DAYS", 30)
+# /metrics answers a bearer METRICS_TOKEN, or a request from an address of METRICS_ALLOWED_IPS.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 # Where senders reach this installation; `create_source` prints receiver URLs under it.
 INGEST_PUBLIC_URL = os.environ.get("INGEST_PUBLIC_URL", "http://127.0.0.1:8000")
 
@@ -275,6 +281,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Pull jobs: every minute, enqueue the sources whose own schedule (Source.pull_every_minutes) is due.
     "ingest-pull-due": {"task": "ingest.pull_due_sources", "schedule": 60.0},
+    # Retention: drop raw bodies past INGEST_RETENTION_DAYS, in bounded batches.
+    "ingest-prune-deliveries": {"task": "ingest.prune_deliveries", "schedule": 60 * 60.0},
     # Analysis: stale blast radii within a minute of a graph change; full scans less often.
     "analysis-recompute-stale": {"task": "analysis.recompute_stale", "schedule": 60.0},
     "analysis-sweep-touched-changes": {"task": "analysis.sweep_touched_changes", "schedule": 120.0},

@@ -52,6 +52,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why it failed, or why it was ignored")
     processed_at = models.DateTimeField(null=True, blank=True)
+    pruned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its raw body was dropped after INGEST_RETENTION_DAYS"
+    )
     swept_at = models.DateTimeField(
         null=True, blank=True, help_text="When the sweep last enqueued it again, its first task being lost"
     )
@@ -62,7 +65,15 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="delivery_unique_external")
         ]
-        indexes = [models.Index(fields=["status", "received_at"])]
+        indexes = [
+            models.Index(fields=["status", "received_at"]),
+            # What retention has still to prune: old rows already pruned drop out of it.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(pruned_at__isnull=True, status__in=["processed", "ignored"]),
+                name="delivery_prunable",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source.name}/{self.external_id} {self.event_type} ({self.status})"

@@ -84,7 +84,12 @@ def deliveries_replay(*, deliveries: QuerySet[Delivery], enqueue: bool = True) -
     from accountability.ingest.tasks import process_delivery
 
     with transaction.atomic():
-        finished = deliveries.exclude(status=Delivery.Status.PENDING).select_for_update()
+        # A delivery whose body was pruned has nothing left to apply.
+        finished = (
+            deliveries.exclude(status=Delivery.Status.PENDING)
+            .filter(pruned_at__isnull=True)
+            .select_for_update()
+        )
         ids = list(finished.values_list("id", flat=True))
         Delivery.objects.filter(id__in=ids).update(
             status=Delivery.Status.PENDING, error="", processed_at=None

@@ -26,3 +26,10 @@ def sweep_pending_deliveries() -> int:
     for delivery_id in ids:
         process_delivery.delay(delivery_id)
     return len(ids)
+
+
+@shared_task(name="ingest.prune_deliveries", ignore_result=True)
+def prune_deliveries() -> int:
+    from accountability.ingest.retention import deliveries_prune
+
+    return deliveries_prune()

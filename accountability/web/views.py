@@ -2,7 +2,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -15,6 +15,7 @@ from accountability.web.login_throttle import (
     login_is_throttled,
     login_username_normalise,
 )
+from accountability.web.metrics import metrics_allowed, metrics_text
 from accountability.web.selectors import home_counts
 
 
@@ -63,3 +64,14 @@ def _logged_in_as(request, response, *, username: str) -> bool:
     if response.status_code != 302 or user is None or not user.is_authenticated:
         return False
     return login_username_normalise(user.get_username()) == login_username_normalise(username)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus' scrape, for a monitor holding METRICS_TOKEN or at an allowed address."""
+    if not metrics_allowed(request):
+        return HttpResponse("metrics need METRICS_TOKEN or an address in METRICS_ALLOWED_IPS\n", status=403)
+    body, content_type = metrics_text()
+    return HttpResponse(body, content_type=content_type)
