@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accountability.incidents",
     "accountability.ingest",
     "accountability.analysis",
+    "accountability.gate",
     "accountability.api",
     "accountability.audit",
     "accountability.web",

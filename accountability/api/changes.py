@@ -10,7 +10,6 @@ from ninja import Field, Query, Router, Schema
 
 from accountability.analysis.models import Gap
 from accountability.api.auth import ScopedTokenAuth
-from accountability.api.decisions import gate_decisions_for
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.intake import router as intake_router
 from accountability.api.models import ApiToken
@@ -36,6 +35,7 @@ from accountability.changes.selectors import (
     evidence_notes,
     review_changes,
 )
+from accountability.gate.decisions import gate_decisions_for
 
 router = Router(tags=["changes"])
 

@@ -148,7 +148,7 @@ def signoff_append(
         signoff.hash = signoff_hash(prev_hash=prev_hash, content=signoff_content(values=values))
         signoff.save(force_insert=True)
         # A GitHub deployment held by the gate for this change may be allowed now (enqueued on commit).
-        from accountability.api.protection import protection_rules_schedule_for_change
+        from accountability.gate.protection import protection_rules_schedule_for_change
 
         protection_rules_schedule_for_change(change=change)
     return signoff

@@ -16,7 +16,7 @@ verify → parse → map → upsert, as every adapter. What is used (DESIGN §5)
   production) marks production; queued/pending → queued, in_progress, success → succeeded, failure/error →
   failed; inactive (superseded) leaves the status alone. A status never moves a deployment backwards, so
   statuses arriving out of order end in the same state.
-- `deployment_protection_rule` requested → the deploy gate answers GitHub (accountability/api/protection.py).
+- `deployment_protection_rule` requested → the deploy gate answers GitHub (accountability/gate/protection.py).
 - anything else (ping, issues, …) → stored, ignored.
 """
 
@@ -441,7 +441,7 @@ def deployment_status(event: GitHubEvent) -> str:
 
 def deployment_protection_rule(event: GitHubEvent) -> str:
     # The deploy gate answers it; imported here because the api app uses this package's helpers.
-    from accountability.api.protection import protection_rule_receive
+    from accountability.gate.protection import protection_rule_receive
 
     return protection_rule_receive(event)
 

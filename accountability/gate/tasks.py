@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from accountability.api.github_app import GitHubTransientError
-from accountability.api.protection import protection_rule_answer, protection_rules_reevaluate
+from accountability.gate.github_app import GitHubTransientError
+from accountability.gate.protection import protection_rule_answer, protection_rules_reevaluate
 
 
 @shared_task(
