@@ -1,7 +1,7 @@
 """Thin Celery tasks: take an id, load the row, call one domain function; a missing row is not an error.
 
-Callers do not enqueue these directly: they call the `analysis_schedule_*` functions of schedule.py after
-their writes, which enqueue on commit.
+Callers do not enqueue these directly: they call the `analysis_schedule_*` functions of
+accountability/followups.py after their writes, which enqueue on commit.
 """
 
 import zlib

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accountability.catalog.models import Person
 from accountability.changes.models import Change, SignOff
+from accountability.followups import gate_schedule_for_change
 
 GENESIS_HASH = "0" * 64
 
@@ -148,9 +149,7 @@ def signoff_append(
         signoff.hash = signoff_hash(prev_hash=prev_hash, content=signoff_content(values=values))
         signoff.save(force_insert=True)
         # A GitHub deployment held by the gate for this change may be allowed now (enqueued on commit).
-        from accountability.gate.protection import protection_rules_schedule_for_change
-
-        protection_rules_schedule_for_change(change=change)
+        gate_schedule_for_change(change.pk)
     return signoff
 
 

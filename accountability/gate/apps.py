@@ -7,3 +7,10 @@ class GateConfig(AppConfig):
 
     name = "accountability.gate"
     label = "gate"
+
+    def ready(self) -> None:
+        # Ingest sits below the gate and cannot import it: the gate hands the GitHub adapter its handler.
+        from accountability.gate.protection import protection_rule_receive
+        from accountability.ingest.adapters import github
+
+        github.HANDLERS["deployment_protection_rule"] = protection_rule_receive

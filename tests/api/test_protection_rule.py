@@ -25,9 +25,13 @@ from accountability.api.models import GateDecision, ProtectionRuleRequest
 from accountability.celery import app as celery_app
 from accountability.changes.ledger import signoff_append
 from accountability.gate.github_app import GitHubTransientError
-from accountability.gate.protection import protection_rule_answer, protection_rules_reevaluate
+from accountability.gate.protection import (
+    protection_rule_answer,
+    protection_rule_receive,
+    protection_rules_reevaluate,
+)
 from accountability.gate.tasks import protection_rules_reevaluate_task
-from accountability.ingest.adapters.github import GitHubEvent, deployment_protection_rule
+from accountability.ingest.adapters.github import GitHubEvent
 from accountability.ingest.models import Delivery, Source
 from tests.api.builders import change_awaiting_signoff
 from tests.conftest import wait_until
@@ -230,7 +234,7 @@ def test_it_retries_when_github_is_down_and_answers_once_it_is_back(httpserver, 
     signoff_append(change=change, signer=change.service.owner_of_record, decision="approve")
     data = json.loads(payload(github, sha=change.sha))
     # The handler stores the request; its answer task is run by hand below, as a worker's retries would.
-    deployment_protection_rule(GitHubEvent(name="deployment_protection_rule", action="requested", data=data))
+    protection_rule_receive(GitHubEvent(name="deployment_protection_rule", action="requested", data=data))
     request = ProtectionRuleRequest.objects.get()
     handlers = list(httpserver.handlers)
     httpserver.clear_all_handlers()
