@@ -16,9 +16,9 @@ from django.utils import timezone
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
+from accountability.analysis.suspects import suspects_refresh
 from accountability.catalog.models import Service, Team
 from accountability.incidents.models import Incident
-from accountability.incidents.suspects import suspects_refresh
 
 
 @contextmanager

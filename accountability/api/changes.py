@@ -8,6 +8,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
+from accountability.analysis.change_selectors import (
+    ReviewFilters,
+    change_for_page,
+    changes_rows,
+    evidence_notes,
+    review_changes,
+    rollback_plan_for,
+)
 from accountability.analysis.models import Gap
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
@@ -15,6 +23,7 @@ from accountability.api.intake import router as intake_router
 from accountability.api.models import ApiToken
 from accountability.api.outputs import (
     ControlOut,
+    ErrorOut,
     GateDecisionOut,
     PersonRef,
     Reason,
@@ -25,16 +34,7 @@ from accountability.api.outputs import (
     service_ref,
 )
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
-from accountability.api.schemas import ErrorOut
-from accountability.catalog.selectors import rollback_plan_for
 from accountability.changes.models import AIProvenance, Change, Environment
-from accountability.changes.selectors import (
-    ReviewFilters,
-    change_for_page,
-    changes_rows,
-    evidence_notes,
-    review_changes,
-)
 from accountability.gate.decisions import gate_decisions_for
 
 router = Router(tags=["changes"])

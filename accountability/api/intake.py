@@ -19,20 +19,13 @@ from ninja import Header, Router, Status
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError
 from accountability.api.models import ApiToken
-from accountability.api.schemas import (
-    ChangeIn,
-    DeliveryOut,
-    ErrorOut,
-    EvidenceAttachIn,
-    IntakeOut,
-    ProvenanceRecordsIn,
-    RollbackRehearsalIn,
-)
+from accountability.api.outputs import DeliveryOut, ErrorOut, IntakeOut
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Service
 from accountability.ingest.adapters import api as adapter
 from accountability.ingest.models import Delivery
 from accountability.ingest.processing import TRANSIENT_ERRORS, delivery_process
+from accountability.ingest.schemas import ChangeIn, EvidenceAttachIn, ProvenanceRecordsIn, RollbackRehearsalIn
 from accountability.ingest.services import delivery_store
 
 logger = logging.getLogger(__name__)

@@ -739,9 +739,9 @@ def measure(scale: str) -> list[tuple[str, str, str, bool | None]]:
     from accountability.analysis.gaps import gaps_scan_all
     from accountability.analysis.graph import graph_build, graph_get, graph_version_current
     from accountability.analysis.services import changes_recompute_recent
+    from accountability.analysis.suspects import suspects_refresh
     from accountability.changes.models import Change
     from accountability.incidents.models import Incident
-    from accountability.incidents.suspects import suspects_refresh
 
     rng = random.Random(7)
     rows = []

@@ -11,7 +11,7 @@ from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
 from accountability.changes.ledger import LedgerVerification, ledger_verify
-from accountability.changes.models import Change, Deployment, Environment, Evidence, SignOff
+from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan, SignOff
 
 PERIODS = {
     "24h": timedelta(hours=24),
@@ -344,3 +344,24 @@ def evidence_notes(*, change: Change) -> list[EvidenceNote]:
             note = EvidenceNote(item, True, "It counts.")
         notes.append(note)
     return notes
+
+
+def service_recent_changes(*, service: Service, limit: int = 10) -> list[Change]:
+    """The last changes of a service with where they went and how each is rolled back."""
+    return list(
+        Change.objects.filter(service=service)
+        .select_related("rollback_plan", "provenance")
+        .defer("provenance__ai_lines")  # line ranges of every AI-written file: the change page shows them
+        .prefetch_related(
+            Prefetch("deployments", queryset=Deployment.objects.order_by("-finished_at", "-id")),
+        )
+        .order_by("-merged_at", "-id")[:limit]
+    )
+
+
+def rollback_plan_for(*, change: Change, service_default: RollbackPlan | None) -> RollbackPlan | None:
+    """A change's own plan, else the one it inherits from its service."""
+    try:
+        return change.rollback_plan
+    except RollbackPlan.DoesNotExist:
+        return service_default
