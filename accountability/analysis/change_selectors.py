@@ -10,7 +10,7 @@ from django.utils import timezone
 from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
-from accountability.changes.ledger import LedgerVerification, ledger_verify
+from accountability.changes.ledger import LedgerVerification, ledger_verify, signoffs_standing
 from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan, SignOff
 
 PERIODS = {
@@ -227,11 +227,7 @@ def delegates_for(*, change: Change) -> QuerySet[Person]:
 
 def standing_approvals(*, change: Change) -> list[SignOff]:
     """The change's approvals that no later entry revoked (from the prefetched sign-offs)."""
-    signoffs = list(change.signoffs.all())
-    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
-    return [
-        entry for entry in signoffs if entry.decision == SignOff.Decision.APPROVE and entry.id not in revoked
-    ]
+    return signoffs_standing(change.signoffs.all())
 
 
 def ledger_state() -> LedgerVerification:

@@ -34,6 +34,7 @@ from accountability.api.outputs import (
     service_ref,
 )
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
+from accountability.changes.ledger import signoffs_standing
 from accountability.changes.models import AIProvenance, Change, Environment
 from accountability.gate.decisions import gate_decisions_for
 
@@ -296,8 +297,7 @@ def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
 
 def _detail(request: HttpRequest, change: Change) -> dict:
     signoffs = list(change.signoffs.all())
-    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
-    approved = any(e.decision == "approve" and e.id not in revoked for e in signoffs)
+    approved = bool(signoffs_standing(signoffs))
     deployments = list(change.deployments.all())
     provenance = _provenance(change)
     inherited = _optional(change.service, "default_rollback_plan")
