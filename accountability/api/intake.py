@@ -183,15 +183,7 @@ def evidence_attach(
     payload: EvidenceAttachIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token: ApiToken = request.auth
-    _existing_change(service, sha)
-    return _intake(
-        request,
-        token=token,
-        event=adapter.EVIDENCE_ATTACHED,
-        target=(service, sha),
-        idempotency_key=idempotency_key,
-    )
+    return _attach(request, service, sha, event=adapter.EVIDENCE_ATTACHED, idempotency_key=idempotency_key)
 
 
 @router.post(
@@ -207,14 +199,14 @@ def rollback_rehearsal_attach(
     payload: RollbackRehearsalIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token: ApiToken = request.auth
+    return _attach(request, service, sha, event=adapter.ROLLBACK_REHEARSED, idempotency_key=idempotency_key)
+
+
+def _attach(request: HttpRequest, service: str, sha: str, *, event: str, idempotency_key: str | None):
+    """Evidence and rollback rehearsals: the body of both routes, which differ only in their payload."""
     _existing_change(service, sha)
     return _intake(
-        request,
-        token=token,
-        event=adapter.ROLLBACK_REHEARSED,
-        target=(service, sha),
-        idempotency_key=idempotency_key,
+        request, token=request.auth, event=event, target=(service, sha), idempotency_key=idempotency_key
     )
 
 
