@@ -3,6 +3,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.lock .
 RUN pip install --no-cache-dir uv==0.13.8 && uv pip sync --system requirements.lock
+# .dockerignore leaves out accountability/devtools (devstack, bench, chaos, the demo organisation): not the product.
 COPY . .
 # Static files are collected at build time with throwaway settings; whitenoise serves them.
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=build python manage.py collectstatic --no-input

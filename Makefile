@@ -4,7 +4,7 @@ PYTHON_VERSION := $(shell cat .python-version)
 PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null || command -v python$(PYTHON_VERSION) || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DEVSTACK := $(BIN)/python -m accountability.devstack
+DEVSTACK := $(BIN)/python -m accountability.devtools.devstack
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test venv lint format bench chaos chromium clean
@@ -36,13 +36,13 @@ $(VENV)/.installed: requirements.lock
 # then one table of analysis timings against their targets. SCALE=small for a quick run.
 SCALE ?= full
 bench: venv
-	$(DEVSTACK) exec -- env SCALE=$(SCALE) $(BIN)/python -m accountability.analysis.bench
+	$(DEVSTACK) exec -- env SCALE=$(SCALE) $(BIN)/python -m accountability.devtools.bench
 
 # Signed deliveries while workers are SIGKILLed, Redis restarts empty and PostgreSQL stops -m immediate,
 # all on servers of its own; exits 1 if a delivery answered 2xx is lost or applied twice. CHAOS=short for CI.
 CHAOS ?= full
 chaos: venv
-	CHAOS=$(CHAOS) $(BIN)/python -m accountability.ingest.chaos
+	CHAOS=$(CHAOS) $(BIN)/python -m accountability.devtools.chaos
 
 # Browser tests drive the system Chromium (Playwright cannot download its own here).
 chromium:

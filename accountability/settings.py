@@ -5,6 +5,7 @@ DJANGO_DEBUG=0 and must then provide DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS,
 """
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,11 +76,15 @@ INSTALLED_APPS = [
     "accountability.incidents",
     "accountability.ingest",
     "accountability.analysis",
+    "accountability.gate",
     "accountability.api",
     "accountability.audit",
     "accountability.notify",
     "accountability.web",
 ]
+# The dev tools (demo, bench, chaos) are not in the production image: installed only where present.
+if find_spec("accountability.devtools") is not None:
+    INSTALLED_APPS.append("accountability.devtools")
 
 MIDDLEWARE = [
     "accountability.web.proxy.TrustedProxyMiddleware",

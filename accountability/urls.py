@@ -12,7 +12,6 @@ urlpatterns = [
     path("", include("accountability.catalog.urls")),
     path("", include("accountability.changes.urls")),
     path("", include("accountability.incidents.urls")),
-    path("", include("accountability.analysis.urls")),
     path("", include("accountability.notify.urls")),
     path("webhooks/", include("accountability.ingest.urls")),
     path("api/v1/", include("accountability.api.urls")),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accountability.analysis.models import BlastRadius
 from accountability.catalog.models import Membership, OnCallShift
+from accountability.changes.ledger import signoffs_standing
 from accountability.changes.models import AIProvenance, Change, Deployment, Environment, Evidence, SignOff
 from accountability.changes.registry import registry_from_file
 from accountability.incidents.models import Incident
@@ -125,11 +126,9 @@ def _standing_approval(
 ) -> tuple[Approval | None, bool]:
     """The approval that counts (owner of record first, then a team member, then the latest) and
     whether an approval existed but was revoked."""
-    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
-    approvals = [entry for entry in signoffs if entry.decision == SignOff.Decision.APPROVE]
-    standing = [entry for entry in approvals if entry.id not in revoked]
+    standing = signoffs_standing(signoffs)
     if not standing:
-        return None, bool(approvals)
+        return None, any(entry.decision == SignOff.Decision.APPROVE for entry in signoffs)
     owner_id = change.service.owner_of_record_id
 
     def preference(entry: SignOff) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """Thin Celery tasks: take an id, load the row, call one domain function; a missing row is not an error.
 
-Callers do not enqueue these directly: they call the `analysis_schedule_*` functions of schedule.py after
-their writes, which enqueue on commit.
+Callers do not enqueue these directly: they call the `analysis_schedule_*` functions of
+accountability/followups.py after their writes, which enqueue on commit.
 """
 
 import zlib
@@ -17,10 +17,10 @@ from accountability.analysis.digest import weekly_digest_send
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
+from accountability.analysis.suspects import suspects_refresh
 from accountability.catalog.models import Service, Team
 from accountability.changes.models import Change
 from accountability.incidents.models import Incident
-from accountability.incidents.suspects import suspects_refresh
 from accountability.notify.triggers import deployments_announce, incident_notify
 
 

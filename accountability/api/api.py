@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI, Swagger
 
-from accountability.api import changes, gaps, gate, incidents, intake, ledger, metrics, services
+from accountability.api import changes, gaps, gate, incidents, intake, ledger, metrics, service_routes
 from accountability.api.auth import TokenAuth
 from accountability.api.errors import install_error_handlers
 
@@ -29,7 +29,7 @@ install_error_handlers(api)
 api.add_router("/", intake.router)
 api.add_router("/", gate.router)
 api.add_router("/", changes.router)
-api.add_router("/", services.router)
+api.add_router("/", service_routes.router)
 api.add_router("/", incidents.router)
 api.add_router("/", gaps.router)
 api.add_router("/", metrics.router)

@@ -8,14 +8,21 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
+from accountability.analysis.change_selectors import (
+    ReviewFilters,
+    change_for_page,
+    changes_rows,
+    evidence_notes,
+    review_changes,
+)
 from accountability.analysis.models import Gap
 from accountability.api.auth import ScopedTokenAuth
-from accountability.api.decisions import gate_decisions_for
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.intake import router as intake_router
 from accountability.api.models import ApiToken
 from accountability.api.outputs import (
     ControlOut,
+    ErrorOut,
     GateDecisionOut,
     PersonRef,
     Reason,
@@ -26,16 +33,10 @@ from accountability.api.outputs import (
     service_ref,
 )
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
-from accountability.api.schemas import ErrorOut
-from accountability.catalog.selectors import rollback_plan_for
+from accountability.changes.ledger import signoffs_standing
 from accountability.changes.models import AIProvenance, Change, Environment
-from accountability.changes.selectors import (
-    ReviewFilters,
-    change_for_page,
-    changes_rows,
-    evidence_notes,
-    review_changes,
-)
+from accountability.changes.rollback import rollback_plan_for
+from accountability.gate.decisions import gate_decisions_for
 
 router = Router(tags=["changes"])
 
@@ -296,8 +297,7 @@ def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
 
 def _detail(request: HttpRequest, change: Change) -> dict:
     signoffs = list(change.signoffs.all())
-    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
-    approved = any(e.decision == "approve" and e.id not in revoked for e in signoffs)
+    approved = bool(signoffs_standing(signoffs))
     deployments = list(change.deployments.all())
     provenance = _provenance(change)
     inherited = _optional(change.service, "default_rollback_plan")

@@ -9,8 +9,8 @@ from accountability.analysis.models import Gap
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import reject_unknown_query
 from accountability.api.models import ApiToken
+from accountability.api.outputs import ErrorOut
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
-from accountability.api.schemas import ErrorOut
 
 router = Router(tags=["gaps"])
 

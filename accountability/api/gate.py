@@ -8,12 +8,12 @@ from django.urls import reverse
 from ninja import Field, Router, Schema
 
 from accountability.api.auth import ScopedTokenAuth
-from accountability.api.decisions import gate_decide
 from accountability.api.errors import reject_unknown_query
 from accountability.api.models import ApiToken
-from accountability.api.outputs import ControlOut, controls_out
-from accountability.api.schemas import ErrorOut, Sha, Strict
+from accountability.api.outputs import ControlOut, ErrorOut, controls_out
 from accountability.audit.services import audit_record
+from accountability.gate.decisions import gate_decide
+from accountability.ingest.schemas import Sha, Strict
 
 router = Router(tags=["gate"])
 

@@ -10,9 +10,8 @@ from ninja import Field, Query, Router, Schema
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
-from accountability.api.outputs import PersonRef, Reason, ServiceRef, person_ref, service_ref
+from accountability.api.outputs import ErrorOut, PersonRef, Reason, ServiceRef, person_ref, service_ref
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
-from accountability.api.schemas import ErrorOut
 from accountability.catalog.models import Service
 from accountability.incidents.models import Incident
 from accountability.incidents.selectors import incident_for_page

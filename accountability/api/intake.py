@@ -19,20 +19,13 @@ from ninja import Header, Router, Status
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError
 from accountability.api.models import ApiToken
-from accountability.api.schemas import (
-    ChangeIn,
-    DeliveryOut,
-    ErrorOut,
-    EvidenceAttachIn,
-    IntakeOut,
-    ProvenanceRecordsIn,
-    RollbackRehearsalIn,
-)
+from accountability.api.outputs import DeliveryOut, ErrorOut, IntakeOut
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Service
 from accountability.ingest.adapters import api as adapter
 from accountability.ingest.models import Delivery
 from accountability.ingest.processing import TRANSIENT_ERRORS, delivery_process
+from accountability.ingest.schemas import ChangeIn, EvidenceAttachIn, ProvenanceRecordsIn, RollbackRehearsalIn
 from accountability.ingest.services import delivery_store
 
 logger = logging.getLogger(__name__)
@@ -192,15 +185,7 @@ def evidence_attach(
     payload: EvidenceAttachIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token: ApiToken = request.auth
-    _existing_change(service, sha)
-    return _intake(
-        request,
-        token=token,
-        event=adapter.EVIDENCE_ATTACHED,
-        target=(service, sha),
-        idempotency_key=idempotency_key,
-    )
+    return _attach(request, service, sha, event=adapter.EVIDENCE_ATTACHED, idempotency_key=idempotency_key)
 
 
 @router.post(
@@ -216,14 +201,14 @@ def rollback_rehearsal_attach(
     payload: RollbackRehearsalIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
-    token: ApiToken = request.auth
+    return _attach(request, service, sha, event=adapter.ROLLBACK_REHEARSED, idempotency_key=idempotency_key)
+
+
+def _attach(request: HttpRequest, service: str, sha: str, *, event: str, idempotency_key: str | None):
+    """Evidence and rollback rehearsals: the body of both routes, which differ only in their payload."""
     _existing_change(service, sha)
     return _intake(
-        request,
-        token=token,
-        event=adapter.ROLLBACK_REHEARSED,
-        target=(service, sha),
-        idempotency_key=idempotency_key,
+        request, token=request.auth, event=event, target=(service, sha), idempotency_key=idempotency_key
     )
 
 

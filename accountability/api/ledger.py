@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
-from accountability.api.schemas import ErrorOut
+from accountability.api.outputs import ErrorOut
 from accountability.changes.checkpoints import Head, ledger_checkpoint_latest
 
 router = Router(tags=["ledger"])

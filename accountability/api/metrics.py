@@ -10,7 +10,7 @@ from accountability.analysis.models import MetricSnapshot
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
-from accountability.api.schemas import ErrorOut
+from accountability.api.outputs import ErrorOut
 
 router = Router(tags=["metrics"])
 

@@ -16,7 +16,6 @@ from accountability.catalog.models import (
     Service,
     Team,
 )
-from accountability.changes.models import Change, Deployment, RollbackPlan
 
 SEARCH_LIMIT = 8
 
@@ -214,24 +213,3 @@ def service_for_page(*, slug: str) -> Service:
         )
         .get(slug=slug)
     )
-
-
-def service_recent_changes(*, service: Service, limit: int = 10) -> list[Change]:
-    """The last changes of a service with where they went and how each is rolled back."""
-    return list(
-        Change.objects.filter(service=service)
-        .select_related("rollback_plan", "provenance")
-        .defer("provenance__ai_lines")  # line ranges of every AI-written file: the change page shows them
-        .prefetch_related(
-            Prefetch("deployments", queryset=Deployment.objects.order_by("-finished_at", "-id")),
-        )
-        .order_by("-merged_at", "-id")[:limit]
-    )
-
-
-def rollback_plan_for(*, change: Change, service_default: RollbackPlan | None) -> RollbackPlan | None:
-    """A change's own plan, else the one it inherits from its service."""
-    try:
-        return change.rollback_plan
-    except RollbackPlan.DoesNotExist:
-        return service_default

@@ -2,15 +2,15 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accountability.analysis.change_selectors import service_recent_changes
 from accountability.catalog.forms import SearchForm
 from accountability.catalog.models import Service
 from accountability.catalog.selectors import (
     catalog_search,
-    rollback_plan_for,
     service_for_page,
-    service_recent_changes,
     team_on_call,
 )
+from accountability.changes.rollback import rollback_plan_for
 from accountability.incidents.selectors import incidents_for_service
 from accountability.web.permissions import can_view, require
 

@@ -1,8 +1,8 @@
 from django import forms
 
+from accountability.analysis.change_selectors import PERIODS, SORTS, ReviewFilters
 from accountability.analysis.models import Gap
 from accountability.changes.models import AIProvenance, Environment, SignOff
-from accountability.changes.selectors import PERIODS, SORTS, ReviewFilters
 
 
 class ReviewFilterForm(forms.Form):

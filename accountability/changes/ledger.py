@@ -9,6 +9,7 @@ only ever inserts.
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from accountability.changes.checkpoints import (
     ledger_heads_known,
 )
 from accountability.changes.models import Change, SignOff
+from accountability.followups import gate_schedule_for_change
 
 GENESIS_HASH = "0" * 64
 
@@ -155,9 +157,7 @@ def signoff_append(
         signoff.save(force_insert=True)
         ledger_checkpoint_write(signoff=signoff)
         # A GitHub deployment held by the gate for this change may be allowed now (enqueued on commit).
-        from accountability.api.protection import protection_rules_schedule_for_change
-
-        protection_rules_schedule_for_change(change=change)
+        gate_schedule_for_change(change.pk)
     return signoff
 
 
@@ -243,3 +243,16 @@ def _against_checkpoints(
             "by the application",
         )
     return LedgerVerification(ok=True, checked=checked)
+
+
+def signoffs_standing(signoffs: Iterable[SignOff]) -> list[SignOff]:
+    """The approvals among a change's ledger entries that no other entry revoked: the standing approvals.
+
+    The one statement of the rule in Python (over entries already loaded, so a page asks no more queries);
+    migration 0005's trigger keeps Change.approved by the same rule in SQL, and a test holds the two together.
+    """
+    signoffs = list(signoffs)
+    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
+    return [
+        entry for entry in signoffs if entry.decision == SignOff.Decision.APPROVE and entry.id not in revoked
+    ]

@@ -6,21 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accountability.analysis.gaps import gap_acknowledge
-from accountability.analysis.models import Gap
-from accountability.catalog.models import Team
-from accountability.changes.forms import (
-    AcknowledgeGapForm,
-    GapsFilterForm,
-    MetricsFilterForm,
-    ReviewFilterForm,
-    RevokeForm,
-    SignOffForm,
-)
-from accountability.changes.ledger import SignOffRefused
-from accountability.changes.models import Change, SignOff
-from accountability.changes.rows import review_rows
-from accountability.changes.selectors import (
+from accountability.analysis.change_selectors import (
     attribution_coverage,
     change_for_page,
     delegates_for,
@@ -35,9 +21,23 @@ from accountability.changes.selectors import (
     signoff_queue,
     standing_approvals,
 )
-from accountability.changes.services import signoff_policy, signoff_revoke, signoff_submit
+from accountability.analysis.gaps import gap_acknowledge
+from accountability.analysis.models import Gap
+from accountability.analysis.signoffs import signoff_policy, signoff_revoke, signoff_submit
+from accountability.audit.http import client_ip
+from accountability.catalog.models import Team
+from accountability.changes.forms import (
+    AcknowledgeGapForm,
+    GapsFilterForm,
+    MetricsFilterForm,
+    ReviewFilterForm,
+    RevokeForm,
+    SignOffForm,
+)
+from accountability.changes.ledger import SignOffRefused
+from accountability.changes.models import Change, SignOff
+from accountability.changes.rows import review_rows
 from accountability.web.charts import blast_radius_layout, failure_rate_chart
-from accountability.web.http import client_ip
 from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
 
 PAGE_SIZE = 50

@@ -3,12 +3,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.analysis.suspects import suspect_confirm, suspect_rule_out
+from accountability.audit.http import client_ip
 from accountability.catalog.selectors import on_call_now_by_team
 from accountability.incidents.forms import VerdictForm
 from accountability.incidents.models import Incident, SuspectChange
 from accountability.incidents.selectors import incident_for_page, incidents_recent
-from accountability.incidents.suspects import suspect_confirm, suspect_rule_out
-from accountability.web.http import client_ip
 from accountability.web.permissions import can_judge_suspect, can_view, require
 
 

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 
-from accountability.catalog.selectors import rollback_plan_for, team_on_call
+from accountability.catalog.selectors import team_on_call
 from accountability.changes.models import Change, Deployment
+from accountability.changes.rollback import rollback_plan_for
 from accountability.incidents.models import Incident, SuspectChange
 
 TOP_SUSPECTS = 3

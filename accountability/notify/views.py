@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accountability.changes.selectors import person_for_user
+from accountability.analysis.change_selectors import person_for_user
 from accountability.notify.forms import INCIDENTS_ALWAYS, NotificationSettingsForm
 from accountability.notify.models import NotificationSettings
 from accountability.web.permissions import can_view, require

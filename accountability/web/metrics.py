@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from accountability.web.http import client_ip
+from accountability.audit.http import client_ip
 
 
 def metrics_allowed(request) -> bool:

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from accountability.analysis.gaps import gaps_scan_all
 from accountability.analysis.models import Gap
-from accountability.catalog.demo.seed import demo_seed
+from accountability.analysis.suspects import suspects_refresh
+from accountability.devtools.demo.seed import demo_seed
 from accountability.incidents.models import Incident
-from accountability.incidents.suspects import suspects_refresh
 
 pytestmark = pytest.mark.django_db
 

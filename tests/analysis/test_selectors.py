@@ -10,7 +10,7 @@ from django.utils import timezone
 from accountability.analysis.gaps import gaps_scan_all
 from accountability.analysis.models import Gap
 from accountability.analysis.selectors import gap_counts_by_team, gaps_open, suspects_for_incident
-from accountability.incidents.suspects import suspects_refresh
+from accountability.analysis.suspects import suspects_refresh
 from tests.factories import (
     ChangeFactory,
     DeploymentFactory,

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accountability.analysis.suspects import suspect_confirm, suspect_rule_out, suspects_refresh
 from accountability.audit.models import AuditEvent
 from accountability.changes.models import Deployment
 from accountability.incidents.models import SuspectChange
-from accountability.incidents.suspects import suspect_confirm, suspect_rule_out, suspects_refresh
 from tests.factories import (
     ChangeFactory,
     DependencyFactory,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accountability.incidents.suspects import Candidate, suspect_score, suspects_rank
+from accountability.analysis.suspects import Candidate, suspect_score, suspects_rank
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

@@ -4,9 +4,9 @@ import pytest
 from django.db import transaction
 
 from accountability.analysis.models import BlastRadius, Gap, RiskAssessment
-from accountability.analysis.schedule import analysis_schedule_for_change, analysis_schedule_for_service
 from accountability.analysis.tasks import change_analyze_task, incident_suspects_task, service_rescan_task
 from accountability.catalog.models import Dependency
+from accountability.followups import analysis_schedule_for_change, analysis_schedule_for_service
 from tests.conftest import wait_until
 from tests.factories import ChangeFactory, DeploymentFactory, ServiceFactory
 

@@ -3,8 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accountability.analysis.services import change_analyze
-from accountability.api.decisions import gate_decide
 from accountability.changes.ledger import signoff_append
+from accountability.gate.decisions import gate_decide
 from tests.api.builders import change_awaiting_signoff
 from tests.factories import CommitFactory, DeploymentFactory, EvidenceFactory, PersonFactory
 

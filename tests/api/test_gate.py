@@ -1,9 +1,9 @@
 import pytest
 
-from accountability.api.decisions import gate_decisions_for
 from accountability.api.models import GateDecision
 from accountability.audit.models import AuditEvent
 from accountability.changes.ledger import signoff_append
+from accountability.gate.decisions import gate_decisions_for
 from tests.api.builders import change_awaiting_signoff
 from tests.factories import ServiceFactory
 

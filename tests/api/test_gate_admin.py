@@ -1,6 +1,6 @@
 import pytest
 
-from accountability.api.decisions import gate_decide
+from accountability.gate.decisions import gate_decide
 from tests.api.builders import change_awaiting_signoff
 
 pytestmark = pytest.mark.django_db

@@ -21,13 +21,17 @@ from django.test import Client
 from django.utils import timezone
 from werkzeug import Response
 
-from accountability.api.github_app import GitHubTransientError
 from accountability.api.models import GateDecision, ProtectionRuleRequest
-from accountability.api.protection import protection_rule_answer, protection_rules_reevaluate
-from accountability.api.tasks import protection_rules_reevaluate_task
 from accountability.celery import app as celery_app
 from accountability.changes.ledger import signoff_append
-from accountability.ingest.adapters.github import GitHubEvent, deployment_protection_rule
+from accountability.gate.github_app import GitHubTransientError
+from accountability.gate.protection import (
+    protection_rule_answer,
+    protection_rule_receive,
+    protection_rules_reevaluate,
+)
+from accountability.gate.tasks import protection_rules_reevaluate_task
+from accountability.ingest.adapters.github import GitHubEvent
 from accountability.ingest.models import Delivery, Source
 from tests.api.builders import change_awaiting_signoff
 from tests.conftest import wait_until
@@ -249,7 +253,7 @@ def test_it_retries_when_github_is_down_and_answers_once_it_is_back(httpserver, 
     signoff_append(change=change, signer=change.service.owner_of_record, decision="approve")
     data = json.loads(payload(github, sha=change.sha))
     # The handler stores the request; its answer task is run by hand below, as a worker's retries would.
-    deployment_protection_rule(GitHubEvent(name="deployment_protection_rule", action="requested", data=data))
+    protection_rule_receive(GitHubEvent(name="deployment_protection_rule", action="requested", data=data))
     request = ProtectionRuleRequest.objects.get()
     handlers = list(httpserver.handlers)
     httpserver.clear_all_handlers()
@@ -377,7 +381,7 @@ def test_it_re_evaluates_waiting_deployments_on_the_beat(settings):
 
 
 def test_its_answer_task_tolerates_a_request_that_no_longer_exists(httpserver):
-    from accountability.api.tasks import protection_rule_answer_task
+    from accountability.gate.tasks import protection_rule_answer_task
 
     protection_rule_answer_task.run(10**9)
 

@@ -13,7 +13,6 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accountability.catalog.demo.seed import demo_seed
 from accountability.catalog.models import (
     Dependency,
     Membership,
@@ -33,6 +32,7 @@ from accountability.changes.models import (
     RollbackPlan,
     SignOff,
 )
+from accountability.devtools.demo.seed import demo_seed
 from accountability.incidents.models import Incident, IncidentEvent
 
 pytestmark = pytest.mark.django_db

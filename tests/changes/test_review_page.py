@@ -259,7 +259,7 @@ def test_it_lists_changes_not_scored_yet_after_the_scored_ones_across_pages(mana
 
 
 def test_it_stops_counting_at_the_cap_and_says_so(manager_client, monkeypatch):
-    from accountability.changes import selectors
+    from accountability.analysis import change_selectors as selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 5)
     for n in range(8):

@@ -1,6 +1,6 @@
 """`make chaos`, short form: deliveries answered 2xx survive worker kills, Redis and PostgreSQL restarts.
 
-The run starts its own PostgreSQL, Redis, gunicorn and Celery processes (accountability/ingest/chaos.py) and
+The run starts its own PostgreSQL, Redis, gunicorn and Celery processes (accountability/devtools/chaos.py) and
 stops them; it never touches the servers the rest of the suite uses.
 """
 
@@ -11,13 +11,13 @@ import sys
 
 import pytest
 
-from accountability.ingest.chaos import BASE_DIR
+from accountability.devtools.chaos import BASE_DIR
 
 
 @pytest.mark.integration
 def test_it_applies_every_acknowledged_delivery_exactly_once_under_faults():
     run = subprocess.run(
-        [sys.executable, "-m", "accountability.ingest.chaos"],
+        [sys.executable, "-m", "accountability.devtools.chaos"],
         cwd=BASE_DIR,
         env={**os.environ, "CHAOS": "short"},
         capture_output=True,

@@ -91,7 +91,7 @@ def test_ctrl_c_on_run_leaves_no_process_behind(empty_database):
         "RUN_ADDRESS": address,
     }
     run = subprocess.Popen(
-        [sys.executable, "-m", "accountability.devstack", "run", "--no-demo"],
+        [sys.executable, "-m", "accountability.devtools.devstack", "run", "--no-demo"],
         cwd=settings.BASE_DIR,
         env=env,
         start_new_session=True,  # the group a terminal's Ctrl-C reaches

@@ -12,18 +12,18 @@ from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
-from accountability.api.schemas import (
+from accountability.catalog.models import Person, Service
+from accountability.changes.models import Change, Commit, Evidence, ProvenanceRecord, RollbackPlan
+from accountability.changes.provenance import provenance_refresh
+from accountability.ingest.errors import PayloadError, SignatureError
+from accountability.ingest.models import Delivery, Source
+from accountability.ingest.schemas import (
     ChangeIn,
     EvidenceAttachIn,
     EvidenceIn,
     ProvenanceRecordsIn,
     RollbackRehearsalIn,
 )
-from accountability.catalog.models import Person, Service
-from accountability.changes.models import Change, Commit, Evidence, ProvenanceRecord, RollbackPlan
-from accountability.changes.provenance import provenance_refresh
-from accountability.ingest.errors import PayloadError, SignatureError
-from accountability.ingest.models import Delivery, Source
 
 EVENT_HEADER = "X-Intake-Event"
 SERVICE_HEADER = "X-Intake-Service"

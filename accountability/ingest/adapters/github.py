@@ -18,7 +18,8 @@ verify → parse → map → upsert, as every adapter. What is used (DESIGN §5)
   production) marks production; queued/pending → queued, in_progress, success → succeeded, failure/error →
   failed; inactive (superseded) leaves the status alone. A status never moves a deployment backwards, so
   statuses arriving out of order end in the same state.
-- `deployment_protection_rule` requested → the deploy gate answers GitHub (accountability/api/protection.py).
+- `deployment_protection_rule` requested → the deploy gate answers GitHub (accountability/gate/protection.py,
+  which adds its handler to HANDLERS when the gate app is ready).
 - anything else (ping, issues, …) → stored, ignored.
 """
 
@@ -480,13 +481,6 @@ def deployment_status(event: GitHubEvent) -> str:
     return Delivery.Status.PROCESSED
 
 
-def deployment_protection_rule(event: GitHubEvent) -> str:
-    # The deploy gate answers it; imported here because the api app uses this package's helpers.
-    from accountability.api.protection import protection_rule_receive
-
-    return protection_rule_receive(event)
-
-
 HANDLERS: dict[str, Callable[[GitHubEvent], str]] = {
     "pull_request": pull_request,
     "push": push,
@@ -495,5 +489,5 @@ HANDLERS: dict[str, Callable[[GitHubEvent], str]] = {
     "workflow_run": workflow_run,
     "deployment": deployment,
     "deployment_status": deployment_status,
-    "deployment_protection_rule": deployment_protection_rule,
 }
+# The deploy gate, an app above ingest, adds deployment_protection_rule at startup (GateConfig.ready).

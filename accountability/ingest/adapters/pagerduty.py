@@ -16,8 +16,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from accountability.analysis.schedule import analysis_schedule_for_incident
 from accountability.catalog.models import Service
+from accountability.followups import analysis_schedule_for_incident
 from accountability.incidents.models import Incident, IncidentEvent
 from accountability.ingest.adapters.payload import (
     get,

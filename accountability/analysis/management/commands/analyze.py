@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from accountability.analysis.gaps import gaps_scan_all
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent
+from accountability.analysis.suspects import suspects_refresh
 from accountability.incidents.models import Incident
-from accountability.incidents.suspects import suspects_refresh
 
 
 class Command(BaseCommand):

@@ -6,10 +6,12 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from accountability.analysis.change_selectors import service_recent_changes
 from accountability.api.auth import ScopedTokenAuth
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.outputs import (
+    ErrorOut,
     OnCallOut,
     PersonRef,
     ServiceRef,
@@ -19,16 +21,14 @@ from accountability.api.outputs import (
     team_ref,
 )
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_unique
-from accountability.api.schemas import ErrorOut
 from accountability.catalog.importers.codeowners import Rule, rule_for_path
 from accountability.catalog.models import PathOwner, Service, Team
 from accountability.catalog.selectors import (
-    rollback_plan_for,
     service_for_page,
-    service_recent_changes,
     team_on_call,
 )
 from accountability.changes.models import AIProvenance
+from accountability.changes.rollback import rollback_plan_for
 
 router = Router(tags=["services"])
 

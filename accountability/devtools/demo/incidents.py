@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from accountability.catalog.demo import data
-from accountability.catalog.demo.history import HistoryPlanner, PlannedChange, Timeline
-from accountability.catalog.demo.organisation import Organisation
 from accountability.catalog.models import Person, Service
+from accountability.devtools.demo import data
+from accountability.devtools.demo.history import HistoryPlanner, PlannedChange, Timeline
+from accountability.devtools.demo.organisation import Organisation
 from accountability.incidents.models import Incident, IncidentEvent
 
 QUIET_WINDOW = timedelta(hours=6)

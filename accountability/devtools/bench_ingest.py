@@ -1,6 +1,6 @@
 """Measures webhook receive latency: signed GitHub deliveries posted to gunicorn, verified, stored, enqueued.
 
-    BENCH_DELIVERIES=3000 BENCH_CONCURRENCY=8 .venv/bin/python -m accountability.ingest.bench
+    BENCH_DELIVERIES=3000 BENCH_CONCURRENCY=8 .venv/bin/python -m accountability.devtools.bench_ingest
 
 Uses its own database (`acc_ingest_bench` on the server of DATABASE_URL, migrated on first use) and its own
 Redis queue (dropped afterwards: nothing consumes it, the figure is the receiver's alone). Starts gunicorn

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from accountability.analysis.bulk import update_copy
 from accountability.analysis.graph import DependencyGraph, graph_get
-from accountability.analysis.schedule import analysis_schedule_metrics
 from accountability.audit.services import audit_record
 from accountability.changes.models import Deployment
+from accountability.followups import analysis_schedule_metrics
 from accountability.incidents.models import Incident, SuspectChange
 
 HALF_LIFE_HOURS = 2.0

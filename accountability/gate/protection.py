@@ -14,11 +14,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accountability.api.decisions import gate_decision_store, gate_evaluate, gate_failed_controls
-from accountability.api.github_app import GitHubAppError, deployment_protection_answer
 from accountability.api.models import GateDecision, ProtectionRuleRequest
 from accountability.catalog.models import Service
 from accountability.changes.models import Change
+from accountability.gate.decisions import gate_decision_store, gate_evaluate, gate_failed_controls
+from accountability.gate.github_app import GitHubAppError, deployment_protection_answer
+from accountability.gate.tasks import protection_rule_answer_task
 from accountability.ingest.adapters.payload import get
 from accountability.ingest.errors import DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
@@ -41,8 +42,6 @@ def protection_rule_receive(event) -> str:
 
     `event` is the adapter's GitHubEvent (name, action, data). A redelivery finds the stored request.
     """
-    from accountability.api.tasks import protection_rule_answer_task  # tasks imports this module
-
     if event.action != "requested":
         raise DeliveryIgnored(f"deployment_protection_rule {event.action or '(no action)'} needs no answer")
     data = event.data
@@ -151,8 +150,6 @@ def protection_rules_waiting_for(*, change: Change) -> list[int]:
 
 def protection_rules_schedule_for_change(*, change: Change) -> None:
     """After a sign-off: re-evaluate the GitHub deployments of this change that still wait, on commit."""
-    from accountability.api.tasks import protection_rule_answer_task  # tasks imports this module
-
     for request_id in protection_rules_waiting_for(change=change):
         protection_rule_answer_task.delay_on_commit(request_id)
 

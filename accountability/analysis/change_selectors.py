@@ -10,7 +10,7 @@ from django.utils import timezone
 from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
-from accountability.changes.ledger import LedgerVerification, ledger_verify
+from accountability.changes.ledger import LedgerVerification, ledger_verify, signoffs_standing
 from accountability.changes.models import (
     Change,
     Deployment,
@@ -239,11 +239,7 @@ def delegates_for(*, change: Change) -> QuerySet[Person]:
 
 def standing_approvals(*, change: Change) -> list[SignOff]:
     """The change's approvals that no later entry revoked (from the prefetched sign-offs)."""
-    signoffs = list(change.signoffs.all())
-    revoked = {entry.revokes_id for entry in signoffs if entry.revokes_id}
-    return [
-        entry for entry in signoffs if entry.decision == SignOff.Decision.APPROVE and entry.id not in revoked
-    ]
+    return signoffs_standing(change.signoffs.all())
 
 
 def ledger_state() -> LedgerVerification:
@@ -410,3 +406,16 @@ def evidence_notes(*, change: Change) -> list[EvidenceNote]:
             note = EvidenceNote(item, True, "It counts.")
         notes.append(note)
     return notes
+
+
+def service_recent_changes(*, service: Service, limit: int = 10) -> list[Change]:
+    """The last changes of a service with where they went and how each is rolled back."""
+    return list(
+        Change.objects.filter(service=service)
+        .select_related("rollback_plan", "provenance")
+        .defer("provenance__ai_lines")  # line ranges of every AI-written file: the change page shows them
+        .prefetch_related(
+            Prefetch("deployments", queryset=Deployment.objects.order_by("-finished_at", "-id")),
+        )
+        .order_by("-merged_at", "-id")[:limit]
+    )

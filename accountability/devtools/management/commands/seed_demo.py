@@ -51,8 +51,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 from django.utils import timezone
 
-from accountability.catalog.demo.seed import demo_seed
 from accountability.catalog.models import Team
+from accountability.devtools.demo.seed import demo_seed
 
 LOGINS = (
     ("admin", "admin: Django admin, sources, policy"),

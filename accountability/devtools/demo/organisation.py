@@ -5,7 +5,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from accountability.catalog.demo import data
 from accountability.catalog.models import (
     Dependency,
     Membership,
@@ -17,6 +16,7 @@ from accountability.catalog.models import (
     Team,
 )
 from accountability.changes.models import RollbackPlan
+from accountability.devtools.demo import data
 
 DEMO = RecordSource.DEMO
 ROTA_HANDOFF_HOUR = 9  # weekly rotations hand over on Mondays at 09:00 UTC
