@@ -80,6 +80,13 @@ def batch_delivery_done(*, released: bool, catalog_written: bool) -> None:
         batch.lookups.clear()
 
 
+def batch_locks_lost() -> None:
+    """After a delivery's savepoint was rolled back for a retry: the locks it took are gone with it."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.locks_taken = set()
+
+
 def _looked_up(key: tuple, find: Callable[[], object]) -> object:
     batch = _batch.get()
     if batch is None:
@@ -284,6 +291,9 @@ def change_fold(*, source: Change, into: Change) -> None:
     into.commit_shas = sorted_union(into.commit_shas, source.commit_shas, [source.sha])
     into.labels = sorted_union(into.labels, source.labels)
     into.touches_schema_migration = into.touches_schema_migration or source.touches_schema_migration
+    into.touched = sorted_union(into.touched, source.touched)
+    if source.described_by == "github":
+        into.described_by = source.described_by
     for field in ("title", "pr_url", "merged_by_login"):
         if not getattr(into, field):
             setattr(into, field, getattr(source, field))
