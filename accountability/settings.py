@@ -308,7 +308,11 @@ ANALYSIS_SUSPECT_DEBOUNCE_SECONDS = env_int("ANALYSIS_SUSPECT_DEBOUNCE_SECONDS",
 # infrastructure, config, docs, tests, runtime. CHANGE_PATH_CLASSES (a JSON list of pairs) replaces them.
 CHANGE_PATH_CLASSES_DEFAULT = [
     ["schema", r"(^|/)(migrations?|migrate|alembic/versions|db/changelog)/|(^|/)V\d+__.+\.sql$|\.sql$"],
-    ["tests", r"(^|/)(tests?|spec|__tests__|testdata|fixtures)/|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(spec|test)\.\w+)$"],
+    [
+        "tests",
+        r"(^|/)(tests?|spec|__tests__|testdata|fixtures)/"
+        r"|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(spec|test)\.\w+)$",
+    ],
     ["docs", r"(^|/)docs?/|\.(md|rst|adoc|txt)$|(^|/)(LICENSE|CHANGELOG|AUTHORS|CODEOWNERS)[^/]*$"],
     [
         "infrastructure",

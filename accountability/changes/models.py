@@ -46,7 +46,7 @@ class Change(models.Model):
         default=list,
         db_default=Value([], output_field=ArrayField(models.CharField(max_length=20))),
         blank=True,
-        help_text="What its paths touched: runtime, config, schema, infrastructure, docs, tests (changes/touched.py)",
+        help_text="What its paths touched: runtime, config, schema, infrastructure, docs, tests",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -160,7 +160,7 @@ class Deployment(models.Model):
     restores = models.BooleanField(
         default=False,
         db_default=False,  # the adapters' INSERT … ON CONFLICT statements name their columns
-        help_text="A rollback's redeploy of a version that ran before: not a new change running"
+        help_text="A rollback's redeploy of a version that ran before: not a new change running",
     )
     rolled_back_at = models.DateTimeField(null=True, blank=True, help_text="When a rollback undid it")
 

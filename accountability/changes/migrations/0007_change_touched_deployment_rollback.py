@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 default=list,
-                help_text="What its paths touched: runtime, config, schema, infrastructure, docs, tests (changes/touched.py)",
+                help_text="What its paths touched: runtime, config, schema, infrastructure, docs, tests",
             ),
         ),
         migrations.AddField(

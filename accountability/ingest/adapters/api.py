@@ -22,9 +22,9 @@ from accountability.api.schemas import (
 from accountability.catalog.models import Person, Service
 from accountability.changes.models import Change, Commit, Evidence, ProvenanceRecord, RollbackPlan
 from accountability.changes.provenance import provenance_refresh
+from accountability.changes.touched import touched_union
 from accountability.ingest.errors import PayloadError, SignatureError
 from accountability.ingest.models import Delivery, Source
-from accountability.changes.touched import touched_union
 from accountability.ingest.upserts import (
     change_for_merged_pull_request,
     change_link_people,
@@ -99,7 +99,9 @@ def delivery_apply(*, delivery: Delivery, payload) -> str:
         change = _change(service=headers[SERVICE_HEADER], sha=headers[SHA_HEADER])
         if isinstance(payload, EvidenceAttachIn):
             for item in payload.evidence:
-                _evidence_upsert(change=change, item=item, received_at=delivery.received_at)
+                _evidence_upsert(
+                    change=change, item=item, received_at=delivery.received_at, sha=headers[SHA_HEADER]
+                )
         else:
             rollback_rehearsal_record(change=change, payload=payload, received_at=delivery.received_at)
     return Delivery.Status.PROCESSED
@@ -178,8 +180,11 @@ def change_register(*, delivery: Delivery, payload: ChangeIn) -> Change:
         and change.pr_number == payload.pr_number
     ):
         change = change_for_merged_pull_request(
-            service=service, repository=change.repository or repository, number=payload.pr_number,
-            merge_sha=sha, head_sha=change.sha,
+            service=service,
+            repository=change.repository or repository,
+            number=payload.pr_number,
+            merge_sha=sha,
+            head_sha=change.sha,
         )
     if change is None:
         change = Change.objects.create(service=service, sha=sha, repository=payload.repository)
@@ -200,7 +205,7 @@ def change_register(*, delivery: Delivery, payload: ChangeIn) -> Change:
     if payload.provenance is not None:
         _provenance_records(change=change, delivery=delivery, payload=payload)
     for item in payload.evidence:
-        _evidence_upsert(change=change, item=item, received_at=delivery.received_at)
+        _evidence_upsert(change=change, item=item, received_at=delivery.received_at, sha=sha)
     if payload.rollback_plan is not None:
         RollbackPlan.objects.update_or_create(change=change, defaults=payload.rollback_plan.model_dump())
     provenance_refresh(change=change)
@@ -328,7 +333,9 @@ def provenance_records_store(*, delivery: Delivery, payload: ProvenanceRecordsIn
     return changes
 
 
-def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at) -> Evidence:
+def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at, sha: str = "") -> Evidence:
+    # Evidence is about the sha the request named (CI tested the PR head): not the sha the change is keyed
+    # by, which the merge may change before or after, depending on which is applied first.
     # Without the client's id, the evidence is identified by what it says, so re-sending it is harmless.
     external_id = (
         item.id
@@ -345,7 +352,7 @@ def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at) -> Eviden
         defaults={
             "result": item.result,
             "url": item.url or "",
-            "sha": (item.sha or change.sha).lower(),
+            "sha": (item.sha or sha or change.sha).lower(),
             "actor_login": item.actor,
             "recorded_by": recorder,
             "detail": item.detail,
