@@ -163,7 +163,9 @@ def test_api_calls_racing_the_webhooks_end_as_applied_one_by_one(seed):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=work, args=(*job, delay)) for job, delay in zip(jobs, delays)]
+    threads = [
+        threading.Thread(target=work, args=(*job, delay)) for job, delay in zip(jobs, delays, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
