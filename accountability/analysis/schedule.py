@@ -5,7 +5,16 @@ rows), or at once when there is no transaction. The tasks module is imported on 
 import the domain modules, some of which call these functions.
 """
 
+import contextlib
+import logging
+from datetime import datetime, timedelta
 from importlib import import_module
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def _tasks():
@@ -32,8 +41,65 @@ def analysis_schedule_for_team(team_id: int) -> None:
 
 
 def analysis_schedule_for_incident(incident_id: int) -> None:
-    """After an incident was created or its services, start, environment or timeline changed."""
-    _tasks().incident_suspects_task.delay_on_commit(incident_id)
+    """After an incident was created or its services, start, environment or timeline changed, or a
+    deployment landed in its window, or a verdict was given: its suspects are ranked again at once.
+
+    Debounced: a burst of writes about one incident (PagerDuty sends triggered, acknowledged and a note
+    within a second) enqueues one run. A "pending" key is set when the run is enqueued and cleared by the
+    task before it reads anything, so a write committed after the task started enqueues another run and
+    none is lost. The beat's periodic ranking of open incidents stays as the backstop.
+    """
+    transaction.on_commit(lambda: _incident_suspects_enqueue(incident_id))
+
+
+def incident_suspects_pending_key(incident_id: int) -> str:
+    return f"analysis:suspects-pending:{incident_id}"
+
+
+def _incident_suspects_enqueue(incident_id: int) -> None:
+    key = incident_suspects_pending_key(incident_id)
+    delay = settings.ANALYSIS_SUSPECT_DEBOUNCE_SECONDS
+    try:
+        if not cache.add(key, 1, timeout=delay + 60):
+            return  # a run is already queued and has not started: it will read this write
+    except Exception:
+        # Without the cache, enqueue undebounced rather than not at all.
+        logger.warning("suspects of incident %s: debounce unavailable", incident_id, exc_info=True)
+    try:
+        _tasks().incident_suspects_task.apply_async((incident_id,), countdown=delay)
+    except Exception:
+        # The write is committed; the beat's backstop ranks the incident within minutes.
+        logger.warning("suspects of incident %s not enqueued", incident_id, exc_info=True)
+        with contextlib.suppress(Exception):  # else the key expires by itself within a minute
+            cache.delete(key)
+
+
+def analysis_schedule_for_deployment(
+    *, environment: str, started_at: datetime | None, finished_at: datetime | None, active: bool
+) -> None:
+    """After a deployment was recorded or changed status: the open incidents in whose suspect window it
+    falls (DESIGN §12) are ranked again, once the write commits."""
+    transaction.on_commit(
+        lambda: _deployment_incidents_enqueue(
+            environment=environment, started_at=started_at, finished_at=finished_at, active=active
+        )
+    )
+
+
+def _deployment_incidents_enqueue(
+    *, environment: str, started_at: datetime | None, finished_at: datetime | None, active: bool
+) -> None:
+    from accountability.incidents.models import Incident
+
+    window = timedelta(hours=settings.ANALYSIS_SUSPECT_WINDOW_HOURS)
+    incidents = Incident.objects.exclude(status=Incident.Status.RESOLVED).filter(environment=environment)
+    earliest, latest = started_at or finished_at, finished_at or started_at
+    if earliest is not None and not active:
+        # A deployment is a candidate of incidents that started while it ran or within the window after
+        # it finished; one still running is a candidate of every open incident.
+        incidents = incidents.filter(started_at__gte=earliest, started_at__lte=latest + window)
+    for incident_id in incidents.order_by("-started_at").values_list("id", flat=True)[:50]:
+        _incident_suspects_enqueue(incident_id)
 
 
 def analysis_schedule_metrics() -> None:

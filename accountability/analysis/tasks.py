@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
+from accountability.analysis.schedule import incident_suspects_pending_key
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
 from accountability.catalog.models import Service, Team
 from accountability.incidents.models import Incident
@@ -59,6 +61,8 @@ def team_rescan_task(team_id: int) -> None:
 
 @shared_task(name="analysis.incident_suspects", ignore_result=True)
 def incident_suspects_task(incident_id: int) -> None:
+    # Cleared before reading, so a write committed from here on enqueues a run of its own.
+    cache.delete(incident_suspects_pending_key(incident_id))
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
         suspects_refresh(incident=incident)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accountability.analysis.bulk import update_copy
 from accountability.analysis.graph import DependencyGraph, graph_get
-from accountability.analysis.schedule import analysis_schedule_metrics
+from accountability.analysis.schedule import analysis_schedule_for_incident, analysis_schedule_metrics
 from accountability.audit.services import audit_record
 from accountability.changes.models import Deployment
 from accountability.incidents.models import Incident, SuspectChange
@@ -282,6 +282,13 @@ def _verdict(
         )
         # Confirmed causes count as failed deployments: the delivery metrics must follow.
         analysis_schedule_metrics()
+        # A verdict re-ranks at once the open incidents that list this change (DESIGN §12): a change
+        # confirmed as one incident's cause is a known-bad change for the others it is near.
+        others = SuspectChange.objects.filter(change_id=suspect.change_id).exclude(
+            incident__status=Incident.Status.RESOLVED
+        )
+        for incident_id in {suspect.incident_id, *others.values_list("incident_id", flat=True)}:
+            analysis_schedule_for_incident(incident_id)
     return suspect
 
 

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 from django.db import connection
 from django.utils import timezone
 
+from accountability.analysis.schedule import analysis_schedule_for_deployment
 from accountability.changes.models import Commit, Deployment, Evidence
 from accountability.changes.provenance import agent_account_tool, provenance_refresh
 from accountability.changes.touched import touched_union
@@ -420,8 +421,17 @@ def _deployment_upsert(data: dict) -> Deployment:
     return row
 
 
+def _deployment_recorded(row: Deployment) -> None:
+    analysis_schedule_for_deployment(
+        environment=row.environment,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        active=row.status not in _FINAL,
+    )
+
+
 def deployment(event: GitHubEvent) -> str:
-    _deployment_upsert(event.data)
+    _deployment_recorded(_deployment_upsert(event.data))
     return Delivery.Status.PROCESSED
 
 
@@ -441,6 +451,7 @@ def deployment_status(event: GitHubEvent) -> str:
     elif row.status not in _FINAL and _RANK[status] >= _RANK.get(row.status, 0):
         row.status = status
     row.save(update_fields=["status", "finished_at"])
+    _deployment_recorded(row)
     return Delivery.Status.PROCESSED
 
 

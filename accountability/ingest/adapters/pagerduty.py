@@ -16,6 +16,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
+from accountability.analysis.schedule import analysis_schedule_for_incident
 from accountability.catalog.models import Service
 from accountability.incidents.models import Incident, IncidentEvent
 from accountability.ingest.adapters.payload import get, hmac_sha256_hex, json_object, require_secret, text
@@ -131,6 +132,8 @@ def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
     else:
         _apply_reference(incident, reference)
     _apply_timeline_times(incident)
+    # Suspects the moment the incident arrives, not at the next beat (DESIGN §12).
+    analysis_schedule_for_incident(incident.id)
     return Delivery.Status.PROCESSED
 
 
