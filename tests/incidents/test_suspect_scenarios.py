@@ -39,9 +39,8 @@ def test_precision_at_1_is_at_least_twice_the_latest_deploys(outcomes, capsys):
         )
         for name, (scenario, outcome) in outcomes.items():
             mark = "ok " if outcome.ranked[:1] == [scenario["cause"]] else "MISS"
-            print(
-                f"  {mark} {name}: cause {scenario['cause']}, ranked {outcome.ranked}, latest {outcome.baseline}"
-            )
+            cause, ranked, latest = scenario["cause"], outcome.ranked, outcome.baseline
+            print(f"  {mark} {name}: cause {cause}, ranked {ranked}, latest {latest}")
     assert ours[0] >= 2 * baseline[0]
 
 
