@@ -105,3 +105,28 @@ def _deployment_incidents_enqueue(
 def analysis_schedule_metrics() -> None:
     """After a suspect verdict: confirmed causes change failure rates and time to restore."""
     _tasks().metrics_refresh_task.delay_on_commit()
+
+
+UNCLAIMED_PENDING_KEY = "analysis:unclaimed-pending"
+
+
+def analysis_schedule_unclaimed() -> None:
+    """After a delivery was ignored because no service lists its repository, or the catalog changed (a
+    service may now list one): the UNCLAIMED_REPOSITORY scan, which also replays what was claimed.
+    Debounced like the suspects: a burst of deliveries from one unclaimed repository makes one scan."""
+    transaction.on_commit(_unclaimed_enqueue)
+
+
+def _unclaimed_enqueue() -> None:
+    try:
+        if not cache.add(UNCLAIMED_PENDING_KEY, 1, timeout=60):
+            return
+    except Exception:
+        logger.warning("unclaimed repositories scan: debounce unavailable", exc_info=True)
+    try:
+        _tasks().unclaimed_scan_task.apply_async(countdown=2)
+    except Exception:
+        # The full gap scan (every 15 minutes) runs it too.
+        logger.warning("unclaimed repositories scan not enqueued", exc_info=True)
+        with contextlib.suppress(Exception):
+            cache.delete(UNCLAIMED_PENDING_KEY)

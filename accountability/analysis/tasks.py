@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
-from accountability.analysis.schedule import incident_suspects_pending_key
+from accountability.analysis.schedule import UNCLAIMED_PENDING_KEY, incident_suspects_pending_key
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
+from accountability.analysis.unclaimed import gaps_scan_unclaimed
 from accountability.catalog.models import Service, Team
 from accountability.incidents.models import Incident
 from accountability.incidents.suspects import suspects_refresh
@@ -78,6 +79,14 @@ def open_incidents_suspects_task() -> None:
 def _open_incidents_suspects() -> None:
     for incident in Incident.objects.exclude(status=Incident.Status.RESOLVED).order_by("-started_at")[:200]:
         suspects_refresh(incident=incident)
+
+
+@shared_task(name="analysis.unclaimed_scan", ignore_result=True)
+def unclaimed_scan_task() -> None:
+    cache.delete(UNCLAIMED_PENDING_KEY)  # before reading: a delivery ignored from now on scans again
+    with exclusive("unclaimed_scan") as acquired:
+        if acquired:
+            gaps_scan_unclaimed()
 
 
 @shared_task(name="analysis.gaps_scan_all", ignore_result=True)

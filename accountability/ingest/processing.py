@@ -9,10 +9,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from accountability.analysis.schedule import analysis_schedule_unclaimed
 from accountability.ingest.errors import ConcurrentWrite, DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
 from accountability.ingest.services import WEBHOOK_KINDS
-from accountability.ingest.upserts import batch_delivery_done, batch_locks_lost, batch_shared
+from accountability.ingest.upserts import (
+    batch_delivery_done,
+    batch_locks_lost,
+    batch_shared,
+    unclaimed_repository,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +79,11 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
         now = timezone.now()
         for (status, error), ids in outcomes.items():
             Delivery.objects.filter(id__in=ids).update(status=status, error=error, processed_at=now)
+        if any(
+            unclaimed_repository(error) for status, error in outcomes if status == Delivery.Status.IGNORED
+        ):
+            # A repository no service lists is a gap to show within the minute, not a silent skip.
+            analysis_schedule_unclaimed()
     if retry is not None:
         raise retry
 

@@ -34,6 +34,19 @@ _MIGRATION_PATH = re.compile(
 )
 
 
+# The reason a delivery of a repository no service lists is ignored with; the gap scan finds them by it
+# (UNCLAIMED_REPOSITORY) and replays them once a service claims the repository.
+UNCLAIMED_PREFIX = "repository "
+UNCLAIMED_SUFFIX = " is not listed on any service"
+
+
+def unclaimed_repository(error: str) -> str | None:
+    """The repository an ignored delivery's reason names as listed on no service, else None."""
+    if error.startswith(UNCLAIMED_PREFIX) and error.endswith(UNCLAIMED_SUFFIX):
+        return error.removeprefix(UNCLAIMED_PREFIX).removesuffix(UNCLAIMED_SUFFIX)
+    return None
+
+
 # "prod", "production", "prod1", "prod-eu", "production_us": production, however many of it there are.
 _PRODUCTION_NAME = re.compile(r"^prod(uction)?($|[-_.0-9])")
 
@@ -165,7 +178,7 @@ def _service_for_repository(full_name: str) -> Service:
     )
     services = list(Service.objects.alias(listed=listed).filter(listed=True).order_by("slug")[:3])
     if not services:
-        raise DeliveryIgnored(f"repository {full_name} is not listed on any service")
+        raise DeliveryIgnored(f"{UNCLAIMED_PREFIX}{full_name}{UNCLAIMED_SUFFIX}")
     if len(services) > 1:
         slugs = ", ".join(service.slug for service in services)
         raise PayloadError(f"repository {full_name} is listed on several services ({slugs}); list it on one")
