@@ -84,3 +84,15 @@ def test_the_gap_shows_within_a_minute_on_a_worker_and_the_deploy_lands_once_cla
     analysis_schedule_unclaimed()  # as the Backstage import and the admin do after a claim
     deployment = wait_until(lambda: Deployment.objects.select_related("change").first(), timeout=60)
     assert deployment.change.service == service
+
+
+@pytest.mark.django_db
+def test_search_finds_an_unclaimed_repository(github, client):
+    _deploy(github)
+    gaps_scan_unclaimed()
+    client.force_login(user_with_role("viewer", username="commander"))
+
+    body = client.get("/search/", {"q": "hello-world"}).content.decode()
+
+    assert "Repositories no service claims" in body
+    assert REPOSITORY.lower() in body
