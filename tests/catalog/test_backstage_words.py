@@ -72,3 +72,18 @@ def test_it_reads_the_kind_and_criticality_of_dependencies_from_the_annotation()
         ("checkout", "fx", "sync", "hard"),
     }
     assert result.problems == ["checkout: accountability.io/dependencies: cannot read 'bogus=teleport'"]
+
+
+def test_it_maps_pagerduty_services_of_other_environments():
+    annotations = {
+        "pagerduty.com/service-id": "PPROD1",
+        "accountability.io/pagerduty-services": "PSTG1=staging, =nowhere",
+    }
+    result = catalog_import(entities=[component("checkout", annotations=annotations)])
+
+    checkout = Service.objects.get(slug="checkout")
+    assert (checkout.pagerduty_service_id, checkout.pagerduty_environments) == (
+        "PPROD1",
+        {"PSTG1": "staging"},
+    )
+    assert result.problems == ["checkout: accountability.io/pagerduty-services: cannot read '=nowhere'"]

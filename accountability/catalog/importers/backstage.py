@@ -26,7 +26,11 @@ import yaml
 from django.db import transaction
 from django.utils.text import slugify
 
-from accountability.catalog.importers.backstage_words import entity_dependency_words, entity_tier
+from accountability.catalog.importers.backstage_words import (
+    entity_dependency_words,
+    entity_pagerduty_environments,
+    entity_tier,
+)
 from accountability.catalog.models import (
     Dependency,
     Membership,
@@ -305,6 +309,10 @@ def _services_import(
         runbook = _runbook(entity)
         if runbook:
             defaults["runbook_url"] = runbook
+        environments, problems = entity_pagerduty_environments(entity)
+        result.problems.extend(f"{ref[2]}: {problem}" for problem in problems)
+        if environments:
+            defaults["pagerduty_environments"] = environments
         tier, problem = entity_tier(entity)
         if tier is not None:
             defaults["tier"] = tier

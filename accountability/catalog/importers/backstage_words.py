@@ -9,6 +9,9 @@ Backstage has no standard fields for these, so the conventions read are document
   `<entity name>=<kind>[/<criticality>]`, kinds `sync`, `async`, `datastore`, `library`, criticalities `hard`,
   `soft` (e.g. `orders-db=datastore/hard, events=async/soft`). An edge it does not name keeps the default
   (datastore towards a database, else sync; hard).
+- PagerDuty services of other environments: the annotation `accountability.io/pagerduty-services`, a
+  comma-separated list of `<PagerDuty service id>=<environment>` (e.g. `PSTG123=staging`); the standard
+  `pagerduty.com/service-id` stays production's.
 """
 
 import re
@@ -17,6 +20,7 @@ from accountability.catalog.models import Dependency
 
 TIER_ANNOTATION = "accountability.io/tier"
 DEPENDENCIES_ANNOTATION = "accountability.io/dependencies"
+PAGERDUTY_ANNOTATION = "accountability.io/pagerduty-services"
 _TIER = re.compile(r"^(?:tier[-_ ]?|t)?([1-4])$", re.IGNORECASE)
 
 
@@ -69,3 +73,20 @@ def entity_dependency_words(entity: dict) -> tuple[dict[str, tuple[str, str]], l
             continue
         words[name.strip().lower()] = (kind, criticality)
     return words, problems
+
+
+def entity_pagerduty_environments(entity: dict) -> tuple[dict[str, str], list[str]]:
+    """({PagerDuty service id: environment}, problems) from the PagerDuty services annotation."""
+    value = _mapping(_metadata(entity).get("annotations")).get(PAGERDUTY_ANNOTATION)
+    mapping, problems = {}, []
+    if not isinstance(value, str):
+        return mapping, problems
+    for item in (part.strip() for part in value.split(",")):
+        service_id, _, environment = (side.strip() for side in item.partition("="))
+        if not item:
+            continue
+        if not service_id or not environment or len(service_id) > 64 or len(environment) > 50:
+            problems.append(f"{PAGERDUTY_ANNOTATION}: cannot read {item!r}")
+            continue
+        mapping[service_id] = environment.lower()
+    return mapping, problems
