@@ -29,9 +29,11 @@ def _worker_ready(client) -> None:
     wait_until(lambda: not Delivery.objects.filter(status=Delivery.Status.PENDING).exists(), timeout=120)
 
 
-def _pagerduty_incident(*, started_at) -> bytes:
+def _pagerduty_incident(*, started_at, number: int = 0) -> bytes:
     payload = fixture_json(WEBHOOK)
+    payload["event"]["id"] = f"event-{number}"
     payload["event"]["occurred_at"] = started_at.isoformat()
+    payload["event"]["data"]["id"] = f"PINC{number}"
     payload["event"]["data"]["created_at"] = started_at.isoformat()
     return json.dumps(payload).encode()
 
@@ -50,16 +52,27 @@ def test_suspects_appear_after_a_signed_pagerduty_delivery_without_the_beat(clie
         finished_at=started_at - timedelta(minutes=10),
     )
 
-    body = _pagerduty_incident(started_at=started_at)
-    sent = time.monotonic()
-    response = post(client, "/webhooks/pagerduty/pd/", body, pagerduty_headers(body))
-    assert response.status_code == 202
+    latencies = []
+    for number in range(10):
+        body = _pagerduty_incident(started_at=started_at, number=number)
+        sent = time.monotonic()
+        response = post(client, "/webhooks/pagerduty/pd/", body, pagerduty_headers(body))
+        assert response.status_code == 202
+        suspect = wait_until(
+            lambda n=number: SuspectChange.objects.filter(
+                change=culprit, incident__external_id=f"PINC{n}"
+            ).first(),
+            timeout=30,
+            interval=0.05,
+        )
+        latencies.append(time.monotonic() - sent)
+        assert suspect.rank == 1
 
-    suspect = wait_until(lambda: SuspectChange.objects.filter(change=culprit).first(), timeout=30)
-    visible_after = time.monotonic() - sent
-    assert suspect.rank == 1
+    latencies.sort()
+    p50, worst = latencies[len(latencies) // 2], latencies[-1]
+    print(f"\nincident delivered -> suspects visible, one worker: p50 {p50:.2f} s, max {worst:.2f} s")
     # The debounce is 1 s; the rest is the worker. The beat would have taken up to 2 minutes.
-    assert visible_after < 15, f"suspects visible {visible_after:.1f} s after the delivery"
+    assert worst < 15, f"suspects visible {worst:.1f} s after the delivery"
 
 
 def test_a_deployment_in_an_open_incidents_window_re_ranks_it(client, celery_worker_process):
