@@ -33,10 +33,12 @@ $(VENV)/.installed: requirements.lock
 	touch $@
 
 # The DESIGN §16 organisation, generated once with COPY into its own database (acc_bench_<scale>),
-# then one table of analysis timings against their targets. SCALE=small for a quick run.
+# then one table of analysis timings against their targets. SCALE=small for a quick run. Then suspect
+# ranking's precision@1 and MRR on the labelled scenarios beside "latest deploy" (tests/fixtures/suspect-scenarios).
 SCALE ?= full
 bench: venv
 	$(DEVSTACK) exec -- env SCALE=$(SCALE) $(BIN)/python -m accountability.devtools.bench
+	$(DEVSTACK) exec -- $(BIN)/python -m pytest -p no:cacheprovider -q -s tests/incidents/test_suspect_scenarios.py -k precision
 
 # Signed deliveries while workers are SIGKILLed, Redis restarts empty and PostgreSQL stops -m immediate,
 # all on servers of its own; exits 1 if a delivery answered 2xx is lost or applied twice. CHAOS=short for CI.

@@ -4,6 +4,7 @@ Defaults suit the embedded development mode (`make run` / `make test`); producti
 DJANGO_DEBUG=0 and must then provide DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS, or startup fails.
 """
 
+import json
 import os
 from importlib.util import find_spec
 from pathlib import Path
@@ -346,6 +347,37 @@ ANALYSIS_SUSPECT_WINDOW_HOURS = env_int("ANALYSIS_SUSPECT_WINDOW_HOURS", 24)
 ANALYSIS_SUSPECT_MAX_HOPS = env_int("ANALYSIS_SUSPECT_MAX_HOPS", 3)
 ANALYSIS_SUSPECT_STORED_LIMIT = env_int("ANALYSIS_SUSPECT_STORED_LIMIT", 50)
 ANALYSIS_METRICS_MIN_SAMPLE = env_int("ANALYSIS_METRICS_MIN_SAMPLE", 20)
+# Re-ranking on arrival (docs/analysis.md): writes about one incident within this many seconds make one run.
+ANALYSIS_SUSPECT_DEBOUNCE_SECONDS = env_int("ANALYSIS_SUSPECT_DEBOUNCE_SECONDS", 1)
+
+# What a change touched, from its paths (accountability/changes/touched.py): [kind, regular expression]
+# pairs, the first that matches a path wins, a path no rule matches is runtime code. Kinds: schema,
+# infrastructure, config, docs, tests, runtime. CHANGE_PATH_CLASSES (a JSON list of pairs) replaces them.
+CHANGE_PATH_CLASSES_DEFAULT = [
+    ["schema", r"(^|/)(migrations?|migrate|alembic/versions|db/changelog)/|(^|/)V\d+__.+\.sql$|\.sql$"],
+    [
+        "tests",
+        r"(^|/)(tests?|spec|__tests__|testdata|fixtures)/"
+        r"|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(spec|test)\.\w+)$",
+    ],
+    ["docs", r"(^|/)docs?/|\.(md|rst|adoc|txt)$|(^|/)(LICENSE|CHANGELOG|AUTHORS|CODEOWNERS)[^/]*$"],
+    [
+        "infrastructure",
+        r"\.(tf|tfvars|hcl)$|(^|/)(terraform|k8s|kubernetes|helm|charts|deploy|infra|ansible)/"
+        r"|(^|/)(Dockerfile|docker-compose[^/]*|Chart\.yaml)$|(^|/)\.github/workflows/",
+    ],
+    [
+        "config",
+        r"(^|/)(config|conf|settings)/|\.(ya?ml|toml|ini|cfg|conf|properties|env)$"
+        r"|(^|/)(settings|config)\.\w+$|(^|/)\.env[^/]*$",
+    ],
+]
+try:
+    CHANGE_PATH_CLASSES = json.loads(os.environ.get("CHANGE_PATH_CLASSES", "") or "null") or (
+        CHANGE_PATH_CLASSES_DEFAULT
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(f"CHANGE_PATH_CLASSES must be a JSON list of [kind, regex]: {error}") from None
 
 # GitHub App (DESIGN §11): answers custom deployment protection rules as an installation of the app.
 # The private key is the PEM GitHub generated for the app, given inline or as a file path.

@@ -61,10 +61,11 @@ class Finding:
     change_id: int | None = None
     person_id: int | None = None
     accountable_team_id: int | None = None
+    repository: str = ""
 
     @property
     def key(self) -> tuple:
-        return (self.code, self.service_id, self.team_id, self.change_id, self.person_id)
+        return (self.code, self.service_id, self.team_id, self.change_id, self.person_id, self.repository)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +362,7 @@ def gaps_reconcile(*, findings: list[Finding], scope: Q, now: datetime) -> ScanS
     4. An open gap of the scope that no finding matches is resolved (resolved_at = now).
     """
     open_gaps = {
-        (gap.code, gap.service_id, gap.team_id, gap.change_id, gap.person_id): gap
+        (gap.code, gap.service_id, gap.team_id, gap.change_id, gap.person_id, gap.repository): gap
         for gap in Gap.objects.select_for_update().filter(scope, resolved_at__isnull=True)
     }
     seen, kept, new = set(), [], []
@@ -385,6 +386,7 @@ def gaps_reconcile(*, findings: list[Finding], scope: Q, now: datetime) -> ScanS
                     team_id=found.team_id,
                     change_id=found.change_id,
                     person_id=found.person_id,
+                    repository=found.repository,
                     accountable_team_id=found.accountable_team_id,
                     sentence=found.sentence,
                     first_seen=now,
@@ -437,6 +439,7 @@ def gaps_scan_all(*, now: datetime | None = None, change_days: int | None = None
     3. Changes deployed to production in the recent window (ANALYSIS_RECENT_CHANGE_DAYS), in
        batches; reconciled over the gaps of those changes only, so gaps of older changes stay as
        they were until a targeted rescan looks at them again.
+    4. Repositories no service claims (analysis/unclaimed.py), replaying those claimed since.
     """
     now = now or timezone.now()
     totals = [
@@ -463,6 +466,9 @@ def gaps_scan_all(*, now: datetime | None = None, change_days: int | None = None
         totals.append(
             gaps_reconcile(findings=findings, scope=Q(change_id__in=batch, code__in=CHANGE_CODES), now=now)
         )
+    from accountability.analysis.unclaimed import gaps_scan_unclaimed
+
+    totals.append(gaps_scan_unclaimed(now=now))
     return ScanSummary(
         opened=sum(total.opened for total in totals),
         kept=sum(total.kept for total in totals),

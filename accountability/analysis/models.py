@@ -148,6 +148,7 @@ class Gap(models.Model):
         CODEOWNERS_DRIFT = "CODEOWNERS_DRIFT"
         OWNERSHIP_STALE = "OWNERSHIP_STALE"
         SINGLE_POINT_OF_OWNERSHIP = "SINGLE_POINT_OF_OWNERSHIP"
+        UNCLAIMED_REPOSITORY = "UNCLAIMED_REPOSITORY"
 
     class Severity(models.TextChoices):
         HIGH = "high"
@@ -161,6 +162,9 @@ class Gap(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="gaps")
     change = models.ForeignKey(Change, null=True, blank=True, on_delete=models.CASCADE, related_name="gaps")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="gaps")
+    repository = models.CharField(
+        max_length=200, blank=True, db_default="", help_text="owner/name, for a repository no service claims"
+    )
     # The team the gap is counted against on "gaps by team" (the owning team of the subject), if any.
     accountable_team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="accountable_gaps"
@@ -180,7 +184,7 @@ class Gap(models.Model):
         constraints = [
             # One open gap per code and subject; scans update it instead of adding another.
             models.UniqueConstraint(
-                fields=["code", "service", "team", "change", "person"],
+                fields=["code", "service", "team", "change", "person", "repository"],
                 condition=Q(resolved_at__isnull=True),
                 nulls_distinct=False,
                 name="gap_one_open_per_code_subject",

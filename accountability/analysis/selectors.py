@@ -78,3 +78,13 @@ def metric_snapshots(
     if since is not None:
         snapshots = snapshots.filter(period_start__gte=since)
     return snapshots.order_by("period_start", "ai_level")
+
+
+def unclaimed_repositories_matching(*, query: str, limit: int = 20) -> list[str]:
+    """Repositories no service lists (open UNCLAIMED_REPOSITORY gaps) whose name contains `query`."""
+    if len(query.strip()) < 2:
+        return []
+    gaps = Gap.objects.filter(
+        code=Gap.Code.UNCLAIMED_REPOSITORY, resolved_at__isnull=True, repository__icontains=query.strip()
+    )
+    return list(gaps.order_by("repository").values_list("repository", flat=True)[:limit])

@@ -15,7 +15,8 @@ from accountability.analysis.bulk import update_copy
 from accountability.analysis.graph import DependencyGraph, graph_get
 from accountability.audit.services import audit_record
 from accountability.changes.models import Deployment
-from accountability.followups import analysis_schedule_metrics
+from accountability.changes.touched import CONFIG, INFRASTRUCTURE, RUNTIME, SCHEMA, touched_only_inert
+from accountability.followups import analysis_schedule_for_incident, analysis_schedule_metrics
 from accountability.incidents.models import Incident, SuspectChange
 
 HALF_LIFE_HOURS = 2.0
@@ -26,6 +27,16 @@ MENTION_POINTS = 25.0
 RISK_POINTS = 10.0
 ROLLED_BACK_DURING_POINTS = 15.0
 ROLLED_BACK_BEFORE_PENALTY = 20.0
+# What the change is (issue 15): worth as much as an hour or a hop, so a strong reason beats a few minutes.
+NATURE_POINTS = {SCHEMA: 15.0, INFRASTRUCTURE: 12.0, CONFIG: 10.0, RUNTIME: 6.0}
+IRREVERSIBLE_POINTS = 8.0
+UNREHEARSED_POINTS = 4.0
+AI_POINTS = {"generated": 6.0, "majority": 6.0, "assisted": 3.0}
+AI_UNVERIFIED_POINTS = 4.0
+# A change that touched only docs and tests keeps this share of its score: it cannot break what runs, but
+# a path classification can be wrong, so it is ranked low rather than dropped.
+INERT_SHARE = 0.2
+REHEARSAL_MAX_AGE = timedelta(days=90)
 ACTIVE_STATUSES = (Deployment.Status.QUEUED, Deployment.Status.IN_PROGRESS)
 # A deployment still running at the incident's start counts if it finished within this time after it.
 RUNNING_AT_START_LIMIT = timedelta(days=7)
@@ -46,6 +57,13 @@ class Candidate:
     status: str
     artifact_id: str = ""
     risk_score: int | None = None
+    touched: tuple[str, ...] = ()
+    migration: bool = False
+    data_reversible: bool | None = None  # None: no rollback plan
+    rehearsed: bool = False
+    ai_level: str = "unknown"
+    ai_unverified: bool = False  # the risk assessment found it AI-written without matching review/evidence
+    rolled_back_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -81,9 +99,13 @@ def suspect_score(
     3. Artifact match: 30 points when the incident names the deployed artifact (CDEvents artifactId).
     4. A responder's timeline note naming service@sha: 25 points.
     5. The change's own risk: up to 10 points (risk score / 10).
-    6. Deployed before the start and rolled back after it: +15 (someone reacted to it); rolled
-       back before the start: minus up to 20, never more than its proximity points (it had stopped
-       running, but must not fall below an identical change deployed after the start).
+    6. What it is (`_nature_reasons`): what its paths touched (schema 15, infrastructure 12, config 10,
+       runtime code 6), an irreversible data change (8), a rollback never rehearsed (4), AI-written (up
+       to 6) without matching verification (4).
+    7. Rolled back after the start: +15 (someone reacted to it); before the start: minus up to 20,
+       never more than its proximity points (it had stopped running, but must not fall below an
+       identical change deployed after the start). Either way it is marked as already undone.
+    8. A change known to touch only docs and tests keeps a fifth of its score, and says why.
     """
     reasons = []
     deployed_at = None
@@ -114,8 +136,13 @@ def suspect_score(
                 "CHANGE_RISK", RISK_POINTS * candidate.risk_score / 100, f"Risk score {candidate.risk_score}."
             )
         )
+    reasons.extend(_nature_reasons(candidate))
+    if candidate.status == Deployment.Status.ROLLED_BACK:
+        when = f" at {candidate.rolled_back_at:%H:%M} UTC" if candidate.rolled_back_at else ""
+        reasons.append(_reason("ALREADY_UNDONE", 0, f"Already rolled back{when}: it is no longer running."))
+    undone_at = candidate.rolled_back_at or candidate.finished_at
     if candidate.status == Deployment.Status.ROLLED_BACK and deployed_at is not None:
-        if candidate.finished_at is not None and candidate.finished_at > incident_started_at:
+        if undone_at is not None and undone_at > incident_started_at:
             reasons.append(
                 _reason(
                     "ROLLED_BACK_DURING", ROLLED_BACK_DURING_POINTS, "Rolled back after the incident started."
@@ -126,10 +153,55 @@ def suspect_score(
             # still ranks above an identical change deployed after the incident began.
             penalty = -min(ROLLED_BACK_BEFORE_PENALTY, reasons[0]["points"])
             reasons.append(_reason("ROLLED_BACK_BEFORE", penalty, "Already rolled back before it started."))
+    subtotal = sum(reason["points"] for reason in reasons)
+    if touched_only_inert(candidate.touched):
+        reasons.append(
+            _reason(
+                "NO_RUNTIME_CHANGE",
+                -(1 - INERT_SHARE) * max(0.0, subtotal),
+                "It touched only docs and tests: an unlikely cause.",
+            )
+        )
     score = max(0.0, sum(reason["points"] for reason in reasons))
     return Suspect(
         change_id=candidate.change_id, score=round(score, 2), reasons=reasons, deployed_at=deployed_at
     )
+
+
+def _nature_reasons(candidate: Candidate) -> list[dict]:
+    reasons = []
+    kinds = set(candidate.touched) | ({SCHEMA} if candidate.migration else set())
+    weighed = [kind for kind in NATURE_POINTS if kind in kinds]  # strongest first
+    if weighed:
+        names = {SCHEMA: "a schema migration", INFRASTRUCTURE: "infrastructure", CONFIG: "configuration"}
+        sentence = f"It changed {', '.join(names.get(kind, 'runtime code') for kind in weighed)}."
+        reasons.append(_reason("CHANGE_NATURE", NATURE_POINTS[weighed[0]], sentence))
+    elif not kinds:
+        # Unknown is not harmless: weighed as runtime code, so knowing the paths never raises a score.
+        sentence = "What it touched is unknown (no paths): taken as runtime code."
+        reasons.append(_reason("CHANGE_NATURE", NATURE_POINTS[RUNTIME], sentence))
+        kinds = {RUNTIME}
+    if SCHEMA in kinds and not candidate.data_reversible:
+        reasons.append(
+            _reason("IRREVERSIBLE_DATA_CHANGE", IRREVERSIBLE_POINTS, "Its data change cannot be undone.")
+        )
+    if kinds - {"docs", "tests"} and not candidate.rehearsed:
+        reasons.append(
+            _reason("ROLLBACK_NOT_REHEARSED", UNREHEARSED_POINTS, "Its rollback was never rehearsed.")
+        )
+    if candidate.ai_level in AI_POINTS:
+        reasons.append(
+            _reason("AI_WRITTEN", AI_POINTS[candidate.ai_level], f"AI level {candidate.ai_level}.")
+        )
+        if candidate.ai_unverified:
+            reasons.append(
+                _reason(
+                    "AI_UNVERIFIED",
+                    AI_UNVERIFIED_POINTS,
+                    "AI-written without a human review or evidence to match.",
+                )
+            )
+    return reasons
 
 
 def suspects_rank(*, suspects: list[Suspect]) -> list[Suspect]:
@@ -167,27 +239,47 @@ def suspect_candidates(*, incident: Incident, graph: DependencyGraph) -> list[Ca
         for deployment_id, service_id in in_window.order_by().values_list("id", "change__service_id")
         if service_id in hops_by_service
     ]
+    # A rollback's redeploy of an earlier version is not a suspect by itself: the version ran before.
     deployments = (
-        Deployment.objects.filter(id__in=ids).select_related("change__service", "change__risk").order_by("id")
-    )
-    candidates = []
-    for deployment in deployments:
-        change = deployment.change
-        risk = getattr(change, "risk", None)
-        candidates.append(
-            Candidate(
-                change_id=change.id,
-                service_slug=change.service.slug,
-                sha=change.sha,
-                hops=hops_by_service[change.service_id],
-                started_at=deployment.started_at,
-                finished_at=deployment.finished_at,
-                status=deployment.status,
-                artifact_id=deployment.artifact_id,
-                risk_score=risk.score if risk else None,
-            )
+        Deployment.objects.filter(id__in=ids, restores=False)
+        .select_related(
+            "change__service__default_rollback_plan",
+            "change__risk",
+            "change__provenance",
+            "change__rollback_plan",
         )
-    return candidates
+        .order_by("id")
+    )
+    return [
+        _candidate(deployment, hops=hops_by_service[deployment.change.service_id], now=start)
+        for deployment in deployments
+    ]
+
+
+def _candidate(deployment: Deployment, *, hops: int, now: datetime) -> Candidate:
+    change = deployment.change
+    risk = getattr(change, "risk", None)
+    plan = getattr(change, "rollback_plan", None) or getattr(change.service, "default_rollback_plan", None)
+    provenance = getattr(change, "provenance", None)
+    risk_codes = {factor.get("code") for factor in (risk.factors if risk else [])}
+    return Candidate(
+        change_id=change.id,
+        service_slug=change.service.slug,
+        sha=change.sha,
+        hops=hops,
+        started_at=deployment.started_at,
+        finished_at=deployment.finished_at,
+        status=deployment.status,
+        artifact_id=deployment.artifact_id,
+        risk_score=risk.score if risk else None,
+        touched=tuple(change.touched),
+        migration=change.touches_schema_migration,
+        data_reversible=plan.data_reversible if plan else None,
+        rehearsed=bool(plan and plan.last_rehearsed_at and plan.last_rehearsed_at >= now - REHEARSAL_MAX_AGE),
+        ai_level=provenance.level if provenance else "unknown",
+        ai_unverified=bool(risk_codes & {"AI_UNREVIEWED", "AI_UNVERIFIED"}),
+        rolled_back_at=deployment.rolled_back_at,
+    )
 
 
 def incident_mentions(*, incident: Incident) -> frozenset[tuple[str, str]]:
@@ -282,6 +374,13 @@ def _verdict(
         )
         # Confirmed causes count as failed deployments: the delivery metrics must follow.
         analysis_schedule_metrics()
+        # A verdict re-ranks at once the open incidents that list this change (DESIGN §12): a change
+        # confirmed as one incident's cause is a known-bad change for the others it is near.
+        others = SuspectChange.objects.filter(change_id=suspect.change_id).exclude(
+            incident__status=Incident.Status.RESOLVED
+        )
+        for incident_id in {suspect.incident_id, *others.values_list("incident_id", flat=True)}:
+            analysis_schedule_for_incident(incident_id)
     return suspect
 
 

@@ -7,9 +7,11 @@ accountability/followups.py after their writes, which enqueue on commit.
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -18,8 +20,14 @@ from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
 from accountability.analysis.suspects import suspects_refresh
+from accountability.analysis.unclaimed import gaps_scan_unclaimed
 from accountability.catalog.models import Service, Team
 from accountability.changes.models import Change
+from accountability.followups import (
+    UNCLAIMED_PENDING_KEY,
+    incident_suspects_enqueue,
+    incident_suspects_pending_key,
+)
 from accountability.incidents.models import Incident
 from accountability.notify.triggers import deployments_announce, incident_notify
 
@@ -66,9 +74,29 @@ def team_rescan_task(team_id: int) -> None:
 
 @shared_task(name="analysis.incident_suspects", ignore_result=True)
 def incident_suspects_task(incident_id: int) -> None:
+    # Cleared before reading, so a write committed from here on enqueues a run of its own.
+    cache.delete(incident_suspects_pending_key(incident_id))
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
         _rank_and_tell(incident)
+
+
+@shared_task(name="analysis.deployment_incidents", ignore_result=True)
+def deployment_incidents_task(
+    environment: str, started_at: str | None, finished_at: str | None, active: bool
+) -> None:
+    """Rank again the open incidents in whose suspect window a deployment falls (DESIGN §12): those that
+    started while it ran or within the window after it finished; one still running is a candidate of
+    every open incident of its environment."""
+    started = datetime.fromisoformat(started_at) if started_at else None
+    finished = datetime.fromisoformat(finished_at) if finished_at else None
+    incidents = Incident.objects.exclude(status=Incident.Status.RESOLVED).filter(environment=environment)
+    earliest, latest = started or finished, finished or started
+    if earliest is not None and not active:
+        window = timedelta(hours=settings.ANALYSIS_SUSPECT_WINDOW_HOURS)
+        incidents = incidents.filter(started_at__gte=earliest, started_at__lte=latest + window)
+    for incident_id in incidents.order_by("-started_at").values_list("id", flat=True)[:50]:
+        incident_suspects_enqueue(incident_id)
 
 
 @shared_task(name="analysis.open_incidents_suspects", ignore_result=True)
@@ -88,6 +116,14 @@ def _rank_and_tell(incident: Incident) -> None:
     with transaction.atomic():
         suspects_refresh(incident=incident)
         incident_notify(incident=incident)
+
+
+@shared_task(name="analysis.unclaimed_scan", ignore_result=True)
+def unclaimed_scan_task() -> None:
+    cache.delete(UNCLAIMED_PENDING_KEY)  # before reading: a delivery ignored from now on scans again
+    with exclusive("unclaimed_scan") as acquired:
+        if acquired:
+            gaps_scan_unclaimed()
 
 
 @shared_task(name="analysis.gaps_scan_all", ignore_result=True)

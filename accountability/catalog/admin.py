@@ -68,6 +68,14 @@ class ServiceAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner_team", "owner_of_record"]
     inlines = [DependencyInline]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "repositories" in form.changed_data:
+            # Claiming a repository replays the deliveries ignored for it (analysis/unclaimed.py).
+            from accountability.followups import analysis_schedule_unclaimed
+
+            analysis_schedule_unclaimed()
+
 
 @admin.register(Dependency)
 class DependencyAdmin(admin.ModelAdmin):

@@ -120,6 +120,13 @@ class Service(models.Model):
     runbook_url = models.URLField(blank=True)
     repositories = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     pagerduty_service_id = models.CharField(max_length=64, blank=True)
+    pagerduty_environments = models.JSONField(
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),  # bulk COPY and raw inserts
+        blank=True,
+        help_text='Other PagerDuty services alerting for this service, by id: {"PSTG123": "staging"}; '
+        "`pagerduty_service_id` is production's",
+    )
     # False until some source has told us what this service depends on: an empty edge list then
     # means "unknown", not "depends on nothing".
     dependencies_known = models.BooleanField(default=False)

@@ -39,10 +39,13 @@ class SearchResults:
     paths: list[PathMatch] = field(default_factory=list)
     # team id → the people holding that team's pager now, for the services found.
     on_call: dict[int, list[str]] = field(default_factory=dict)
+    # Repositories no service lists that sent deployments or changes (their UNCLAIMED_REPOSITORY gaps):
+    # filled by the view from analysis, which this domain module does not import.
+    unclaimed: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.services or self.teams or self.people or self.paths)
+        return not (self.services or self.teams or self.people or self.paths or self.unclaimed)
 
 
 def _services() -> QuerySet[Service]:

@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accountability.analysis.change_selectors import service_recent_changes
+from accountability.analysis.selectors import unclaimed_repositories_matching
 from accountability.catalog.forms import SearchForm
 from accountability.catalog.models import Service
 from accountability.catalog.selectors import (
@@ -19,6 +20,7 @@ from accountability.web.permissions import can_view, require
 @require(can_view)
 def search(request):
     results = catalog_search(query=SearchForm(request.GET).query())
+    results.unclaimed = unclaimed_repositories_matching(query=results.query)
     template = "catalog/search.html#results" if request.htmx else "catalog/search.html"
     return render(request, template, {"results": results})
 

@@ -36,6 +36,20 @@ class Change(models.Model):
     labels = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     # Who assigned or started the AI agent that authored the PR (assignee, "Requested by", pipeline).
     driver_logins = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    described_by = models.CharField(
+        max_length=20,
+        blank=True,
+        db_default="",
+        help_text="Whose description (title, authors, size) it carries: github, the merged PR and the "
+        "authority, or api, a CI registration, which may revise its own but never the PR's",
+    )
+    touched = ArrayField(
+        models.CharField(max_length=20),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=20))),
+        blank=True,
+        help_text="What its paths touched: runtime, config, schema, infrastructure, docs, tests",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,6 +160,12 @@ class Deployment(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=500, blank=True)
     artifact_id = models.CharField(max_length=500, blank=True, help_text="A purl, from CDEvents")
+    restores = models.BooleanField(
+        default=False,
+        db_default=False,  # the adapters' INSERT … ON CONFLICT statements name their columns
+        help_text="A rollback's redeploy of a version that ran before: not a new change running",
+    )
+    rolled_back_at = models.DateTimeField(null=True, blank=True, help_text="When a rollback undid it")
 
     class Meta:
         ordering = ["-finished_at", "-id"]

@@ -11,3 +11,8 @@ class PayloadError(ValueError):
 
 class DeliveryIgnored(Exception):
     """The delivery is valid but carries nothing we use; the message says why, stored on the Delivery."""
+
+
+class ConcurrentWrite(Exception):
+    """Another transaction kept winning the race to insert the same row (a uniqueness conflict) through
+    every in-place retry: not the sender's fault, so the delivery stays pending and is retried later."""

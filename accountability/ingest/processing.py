@@ -4,21 +4,31 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from accountability.ingest.errors import DeliveryIgnored, PayloadError
+from accountability.followups import analysis_schedule_unclaimed
+from accountability.ingest.errors import ConcurrentWrite, DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
 from accountability.ingest.services import WEBHOOK_KINDS
-from accountability.ingest.upserts import batch_delivery_done, batch_shared
+from accountability.ingest.upserts import (
+    batch_delivery_done,
+    batch_locks_lost,
+    batch_shared,
+    unclaimed_repository,
+)
 
 logger = logging.getLogger(__name__)
 
 # Errors that say "not now" rather than "never": the task retries them with backoff; everything else
 # marks the delivery failed so that it never blocks the others.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError)
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConcurrentWrite)
+# How many times a delivery is applied again, at once, after losing an insert race (a uniqueness
+# conflict): each retry runs in a new savepoint with a new snapshot, so it finds the row the winner
+# committed and merges into it.
+RACE_RETRIES = 3
 
 
 def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
@@ -69,6 +79,11 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
         now = timezone.now()
         for (status, error), ids in outcomes.items():
             Delivery.objects.filter(id__in=ids).update(status=status, error=error, processed_at=now)
+        if any(
+            unclaimed_repository(error) for status, error in outcomes if status == Delivery.Status.IGNORED
+        ):
+            # A repository no service lists is a gap to show within the minute, not a silent skip.
+            analysis_schedule_unclaimed()
     if retry is not None:
         raise retry
 
@@ -102,9 +117,7 @@ def _apply(delivery: Delivery) -> tuple[str, str]:
     try:
         if adapter is None:
             raise PayloadError(f"no adapter handles sources of kind {delivery.source.kind!r}")
-        with transaction.atomic():
-            payload = adapter.parse(body=bytes(delivery.body), headers=delivery.headers)
-            status = adapter.delivery_apply(delivery=delivery, payload=payload)
+        status = _apply_retrying_races(adapter, delivery)
         released = True
     except DeliveryIgnored as reason:
         status, error = Delivery.Status.IGNORED, str(reason)
@@ -132,6 +145,28 @@ def _apply(delivery: Delivery) -> tuple[str, str]:
 def _exceeds_a_limit(error: Exception) -> bool:
     sqlstate = getattr(error.__cause__, "sqlstate", None) or ""
     return sqlstate.startswith("54")
+
+
+def _apply_retrying_races(adapter, delivery: Delivery) -> str:
+    """Applies the delivery in a savepoint; a uniqueness conflict (two writers creating the same change,
+    `change_unique_service_sha`) means another transaction inserted the row first, so it is applied again
+    and finds that row. Not a defect and never the sender's fault, so it never fails the delivery."""
+    for attempt in range(RACE_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                payload = adapter.parse(body=bytes(delivery.body), headers=delivery.headers)
+                return adapter.delivery_apply(delivery=delivery, payload=payload)
+        except IntegrityError as error:
+            if not _unique_violation(error):
+                raise
+            batch_locks_lost()
+            logger.info("delivery %s lost an insert race (attempt %s): %s", delivery.id, attempt + 1, error)
+    raise ConcurrentWrite(f"delivery {delivery.id} lost {RACE_RETRIES + 1} insert races in a row")
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    # SQLSTATE 23505: unique_violation; other integrity errors (a foreign key, a check) are defects.
+    return getattr(error.__cause__, "sqlstate", None) == "23505"
 
 
 def deliveries_sweep(*, older_than: timedelta, limit: int = 10_000) -> list[int]:

@@ -142,6 +142,14 @@ class ChangeIn(Strict):
     deletions: int = Field(default=0, ge=0, le=MAX_INT)
     touches_schema_migration: bool = False
     labels: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
+    # Bounded so that a full list stays far below the request body limit: past 1,000 paths what a change
+    # touched is already known.
+    paths: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Paths the change added, modified or removed: what it touched (runtime code, config, "
+        "schema migration, infrastructure, docs, tests) weighs in suspect ranking",
+    )
     commits: list[CommitIn] = Field(default_factory=list, max_length=1000)
     provenance: ProvenanceIn | None = None
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=200)

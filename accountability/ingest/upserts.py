@@ -35,6 +35,19 @@ _MIGRATION_PATH = re.compile(
 )
 
 
+# The reason a delivery of a repository no service lists is ignored with; the gap scan finds them by it
+# (UNCLAIMED_REPOSITORY) and replays them once a service claims the repository.
+UNCLAIMED_PREFIX = "repository "
+UNCLAIMED_SUFFIX = " is not listed on any service"
+
+
+def unclaimed_repository(error: str) -> str | None:
+    """The repository an ignored delivery's reason names as listed on no service, else None."""
+    if error.startswith(UNCLAIMED_PREFIX) and error.endswith(UNCLAIMED_SUFFIX):
+        return error.removeprefix(UNCLAIMED_PREFIX).removesuffix(UNCLAIMED_SUFFIX)
+    return None
+
+
 @dataclasses.dataclass
 class _Batch:
     """What the deliveries applied together in one transaction (processing.delivery_process) share.
@@ -75,6 +88,13 @@ def batch_delivery_done(*, released: bool, catalog_written: bool) -> None:
     batch.locks_taken = set()
     if catalog_written:
         batch.lookups.clear()
+
+
+def batch_locks_lost() -> None:
+    """After a delivery's savepoint was rolled back for a retry: the locks it took are gone with it."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.locks_taken = set()
 
 
 def _looked_up(key: tuple, find: Callable[[], object]) -> object:
@@ -151,7 +171,7 @@ def _service_for_repository(full_name: str) -> Service:
     )
     services = list(Service.objects.alias(listed=listed).filter(listed=True).order_by("slug")[:3])
     if not services:
-        raise DeliveryIgnored(f"repository {full_name} is not listed on any service")
+        raise DeliveryIgnored(f"{UNCLAIMED_PREFIX}{full_name}{UNCLAIMED_SUFFIX}")
     if len(services) > 1:
         slugs = ", ".join(service.slug for service in services)
         raise PayloadError(f"repository {full_name} is listed on several services ({slugs}); list it on one")
@@ -277,6 +297,9 @@ def change_fold(*, source: Change, into: Change) -> None:
     into.commit_shas = sorted_union(into.commit_shas, source.commit_shas, [source.sha])
     into.labels = sorted_union(into.labels, source.labels)
     into.touches_schema_migration = into.touches_schema_migration or source.touches_schema_migration
+    into.touched = sorted_union(into.touched, source.touched)
+    if source.described_by == "github":
+        into.described_by = source.described_by
     for field in ("title", "pr_url", "merged_by_login"):
         if not getattr(into, field):
             setattr(into, field, getattr(source, field))

@@ -71,7 +71,13 @@ def test_it_ranks_by_time_proximity_and_graph_distance_with_reasons(org):
     assert [row.rank for row in rows] == [1, 2, 3]
     top = {reason["code"]: reason["points"] for reason in rows[0].reasons}
     # 40 * 0.5^(0.5 h / 2 h) and 30 for zero hops
-    assert top == {"TIME_PROXIMITY": pytest.approx(33.64, abs=0.01), "GRAPH_DISTANCE": 30.0}
+    # ... and what it is: paths unknown, so runtime code (6), and no rehearsed rollback (4).
+    assert top == {
+        "TIME_PROXIMITY": pytest.approx(33.64, abs=0.01),
+        "GRAPH_DISTANCE": 30.0,
+        "CHANGE_NATURE": 6.0,
+        "ROLLBACK_NOT_REHEARSED": 4.0,
+    }
     assert {reason["code"]: reason["points"] for reason in rows[1].reasons}["GRAPH_DISTANCE"] == 7.5
 
 

@@ -14,7 +14,8 @@ Mapping decisions (the spec is silent on these):
   a sync Dependency on the API's provider; `subcomponentOf` → the parent depends on its subcomponent.
   Edges from Backstage of an imported component are replaced; hand-entered edges are left alone.
 - Annotations: `github.com/project-slug` → repositories, `pagerduty.com/service-id` → PagerDuty service id;
-  a link titled or typed "runbook" → runbook URL.
+  a link titled or typed "runbook" → runbook URL; tier and the kind and criticality of dependencies from the
+  documented conventions of backstage_words.py.
 """
 
 import json
@@ -25,6 +26,11 @@ import yaml
 from django.db import transaction
 from django.utils.text import slugify
 
+from accountability.catalog.importers.backstage_words import (
+    entity_dependency_words,
+    entity_pagerduty_environments,
+    entity_tier,
+)
 from accountability.catalog.links import link_or_blank
 from accountability.catalog.models import (
     Dependency,
@@ -311,6 +317,15 @@ def _services_import(
         runbook = _runbook(entity)
         if runbook:
             defaults["runbook_url"] = runbook
+        environments, problems = entity_pagerduty_environments(entity)
+        result.problems.extend(f"{ref[2]}: {problem}" for problem in problems)
+        if environments:
+            defaults["pagerduty_environments"] = environments
+        tier, problem = entity_tier(entity)
+        if tier is not None:
+            defaults["tier"] = tier
+        elif problem:
+            result.problems.append(f"{ref[2]}: {problem}")
         service, _ = Service.objects.update_or_create(slug=slug, defaults=defaults)
         services[ref] = service
         result.services += 1
@@ -327,11 +342,14 @@ def _dependencies_import(index: dict[Ref, dict], services: dict[Ref, Service], r
     def service_for(target: Ref) -> Service | None:
         return services.get(target) or Service.objects.filter(slug=_slug(target[1], target[2])).first()
 
-    wanted: dict[Service, dict[Service, str]] = {service: {} for service in services.values()}
+    wanted: dict[Service, dict[Service, tuple[str, str]]] = {service: {} for service in services.values()}
+    hard = Dependency.Criticality.HARD
     for ref, entity in index.items():
         if ref not in services:
             continue
         spec, source = _spec(entity), services[ref]
+        words, problems = entity_dependency_words(entity)
+        result.problems.extend(f"{ref[2]}: {problem}" for problem in problems)
         targets: list[Ref] = _refs(spec.get("dependsOn"), default_kind="component", namespace=ref[1])
         for api in _refs(spec.get("consumesApis"), default_kind="api", namespace=ref[1]):
             if api[0] == "api":
@@ -349,25 +367,27 @@ def _dependencies_import(index: dict[Ref, dict], services: dict[Ref, Service], r
                     f"{ref[2]} depends on {target[0]}:{target[2]}, which is not in the catalog"
                 )
             elif service != source:
-                wanted[source][service] = (
+                default = (
                     Dependency.Kind.DATASTORE
                     if service.kind == Service.Kind.DATASTORE
                     else Dependency.Kind.SYNC
                 )
+                # What the entity says about this edge (backstage_words.py) wins over the default.
+                wanted[source][service] = words.get(target[2].lower(), (default, hard))
         for parent in _refs(spec.get("subcomponentOf"), default_kind="component", namespace=ref[1]):
             service = service_for(parent)
             if service is not None and service != source:
-                wanted.setdefault(service, {})[source] = Dependency.Kind.SYNC
+                wanted.setdefault(service, {})[source] = (Dependency.Kind.SYNC, hard)
 
     for source, targets in wanted.items():
         if source in services.values():
             Dependency.objects.filter(from_service=source, record_source=RecordSource.BACKSTAGE).exclude(
                 to_service__in=list(targets)
             ).delete()
-        for target, kind in targets.items():
+        for target, (kind, criticality) in targets.items():
             Dependency.objects.update_or_create(
                 from_service=source,
                 to_service=target,
-                defaults={"kind": kind, "record_source": RecordSource.BACKSTAGE},
+                defaults={"kind": kind, "criticality": criticality, "record_source": RecordSource.BACKSTAGE},
             )
             result.dependencies += 1

@@ -1,5 +1,6 @@
 """Load the demo organisation: one seeded generator, times relative to the hour the seed runs."""
 
+import json
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -42,7 +43,8 @@ def demo_seed(
     3. Plan the incidents first, so ordinary deploys can be kept out of the hours before each one.
     4. Plan the persona scenarios (the owner's queue, deploys in progress now), the incident causes,
        then ordinary changes up to CHANGE_COUNT, and a few revoked sign-offs.
-    5. Write the changes (bulk), append the sign-offs through the ledger, write the incidents.
+    5. Write the changes (bulk), append the sign-offs through the ledger, write the incidents, and a
+       production deploy from a repository no service lists, ignored as ingest ignores it (a gap).
     6. Create the role groups and the demo logins, linked to their people.
     """
     with transaction.atomic():
@@ -67,6 +69,7 @@ def demo_seed(
         log(f"history: {len(planner.planned)} changes, {signoffs} sign-offs")
 
         written = incidents_write(incidents=incidents, org=org, rng=rng, now=now)
+        _unclaimed_deploy_write(now)
         _users_write(org, now)
     return {
         "teams": len(org.teams),
@@ -135,6 +138,47 @@ def _plan_deploys_in_progress(
                 prod_status=Deployment.Status.IN_PROGRESS,
             ),
         )
+
+
+UNCLAIMED_REPOSITORY = "acme/prototype-api"
+
+
+def _unclaimed_deploy_write(now: datetime) -> None:
+    """A GitHub deployment of a repository nobody listed on a service, stored as ingest stores it: ignored
+    with the reason. Listing the repository on a service replays it onto that service."""
+    from accountability.ingest.models import Delivery, Source
+    from accountability.ingest.upserts import UNCLAIMED_PREFIX, UNCLAIMED_SUFFIX
+
+    source, _ = Source.objects.get_or_create(
+        name="demo-github", defaults={"kind": Source.Kind.GITHUB, "enabled": False}
+    )
+    at = now - timedelta(hours=3)
+    payload = {
+        "action": "created",
+        "deployment": {
+            "id": 990001,
+            "sha": "5f1c0d3e9a7b2c4d6e8f0a1b3c5d7e9f1a2b3c4d",
+            "environment": "production",
+            "production_environment": True,
+            "created_at": at.isoformat(),
+            "creator": {"login": "prototyper"},
+        },
+        "repository": {"full_name": UNCLAIMED_REPOSITORY},
+    }
+    # Kept by the demo's reset, like the sources: seeding again finds it.
+    delivery, _ = Delivery.objects.get_or_create(
+        source=source,
+        external_id="demo-unclaimed-deploy",
+        defaults={
+            "event_type": "deployment.created",
+            "headers": {"x-github-event": "deployment"},
+            "body": json.dumps(payload).encode(),
+            "status": Delivery.Status.IGNORED,
+            "error": f"{UNCLAIMED_PREFIX}{UNCLAIMED_REPOSITORY}{UNCLAIMED_SUFFIX}",
+            "processed_at": at,
+        },
+    )
+    Delivery.objects.filter(pk=delivery.pk).update(received_at=at)
 
 
 def _users_write(org: Organisation, now: datetime) -> None:

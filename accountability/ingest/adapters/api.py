@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from accountability.catalog.models import Person, Service
 from accountability.changes.models import Change, Commit, Evidence, ProvenanceRecord, RollbackPlan
 from accountability.changes.provenance import provenance_refresh
+from accountability.changes.touched import touched_union
 from accountability.ingest.errors import PayloadError, SignatureError
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.schemas import (
@@ -23,6 +24,13 @@ from accountability.ingest.schemas import (
     EvidenceIn,
     ProvenanceRecordsIn,
     RollbackRehearsalIn,
+)
+from accountability.ingest.upserts import (
+    change_for_merged_pull_request,
+    change_link_people,
+    lock,
+    sorted_union,
+    touches_migration,
 )
 
 EVENT_HEADER = "X-Intake-Event"
@@ -47,6 +55,7 @@ TARGETED = {EVIDENCE_ATTACHED, ROLLBACK_REHEARSED}
 SOURCE_NAME = "ci-api"
 EVIDENCE_SOURCE = "api"
 ATTESTED_SOURCE = "api-attested"  # one of Evidence.REVIEW_SOURCES
+GITHUB_PROVIDER = "github"  # what the GitHub adapter writes in Change.described_by
 
 
 def intake_source() -> Source:
@@ -95,7 +104,11 @@ def delivery_apply(*, delivery: Delivery, payload) -> str:
             attested = headers.get(ATTEST_HEADER) == "1"
             for item in payload.evidence:
                 _evidence_upsert(
-                    change=change, item=item, received_at=delivery.received_at, attested=attested
+                    change=change,
+                    item=item,
+                    received_at=delivery.received_at,
+                    attested=attested,
+                    sha=headers[SHA_HEADER],
                 )
         else:
             rollback_rehearsal_record(change=change, payload=payload, received_at=delivery.received_at)
@@ -143,54 +156,48 @@ def _people_by_login(logins: list[str]) -> dict[str, Person]:
 def change_register(*, delivery: Delivery, payload: ChangeIn) -> Change:
     """Upsert the change, its commits, provenance documents, evidence and rollback plan; refresh provenance.
 
-    1. The change, found by `change_find` or created at (service, sha); only the fields the request sent are
-       set, so a registration does not blank what a webhook told us; authors and merger linked to people.
-    2. Its commits, keyed by (change, sha).
-    3. Provenance: the attestation (one per delivery), git-ai notes (one per commit) and Agent Trace records
+    1. The change, under the same advisory lock the GitHub adapter takes for the repository, so a CI call
+       and the webhooks about one PR are applied one after the other, never interleaved; found by
+       `change_find` or created at (service, sha). A merged registration (merged_at sent) of a PR known so
+       far only by its head sha folds that stand-in to the registered (merge) sha, as the merged PR's
+       webhook does, so a head sha and its merge sha are one change whichever arrives first.
+    2. What it says is merged in (`_change_merge`): it fills in what is blank, never blanks what is known;
+       accumulations (commit shas, labels, "touches a migration", what it touched) are unions.
+    3. Its commits, keyed by (change, sha).
+    4. Provenance: the attestation (one per delivery), git-ai notes (one per commit) and Agent Trace records
        (one per record id) as ProvenanceRecords.
-    4. Evidence, keyed by the client's id or by what it says; the rollback plan, one per change.
-    5. `provenance_refresh` recomputes the AI provenance from everything now stored.
+    5. Evidence, keyed by the client's id or by what it says; the rollback plan, one per change.
+    6. `provenance_refresh` recomputes the AI provenance from everything now stored.
     """
     service = Service.objects.filter(slug=payload.service).first()
     if service is None:
         raise PayloadError(f"no service with slug {payload.service!r}")
+    repository = payload.repository or (service.repositories[0] if len(service.repositories) == 1 else "")
+    lock(f"github:{repository.lower()}" if repository else f"service:{service.pk}")
     people = _people_by_login([*payload.authors, payload.merged_by])
     sha = payload.sha.lower()
-    # Request field → the model fields it sets.
-    fields = {
-        "repository": {"repository": payload.repository},
-        "pr_number": {"pr_number": payload.pr_number},
-        "pr_url": {"pr_url": payload.pr_url or ""},
-        "title": {"title": payload.title},
-        "authors": {"author_logins": payload.authors},
-        "merged_by": {
-            "merged_by_login": payload.merged_by,
-            "merged_by": people.get(payload.merged_by.lower()),
-        },
-        "merged_at": {"merged_at": payload.merged_at},
-        "files_changed": {"files_changed": payload.files_changed},
-        "additions": {"additions": payload.additions},
-        "deletions": {"deletions": payload.deletions},
-        "touches_schema_migration": {"touches_schema_migration": payload.touches_schema_migration},
-        "labels": {"labels": payload.labels},
-    }
-    sent = payload.model_fields_set
-    values = {field: value for name in sorted(sent & fields.keys()) for field, value in fields[name].items()}
     change = change_find(
         service=service.slug, sha=sha, repository=payload.repository, pr_number=payload.pr_number
     )
+    if (
+        change is not None
+        and change.sha != sha
+        and change.merged_at is None
+        and payload.merged_at is not None
+        and payload.pr_number
+        and change.pr_number == payload.pr_number
+    ):
+        change = change_for_merged_pull_request(
+            service=service,
+            repository=change.repository or repository,
+            number=payload.pr_number,
+            merge_sha=sha,
+            head_sha=change.sha,
+        )
     if change is None:
-        change = Change.objects.create(service=service, sha=sha, **values)
-    else:
-        for name, value in values.items():
-            setattr(change, name, value)
-    # The registered sha and the commits sent are this change's, whichever sha it is keyed by.
-    known = {change.sha, *change.commit_shas}
-    ours = dict.fromkeys([sha, *(commit.sha.lower() for commit in payload.commits)])
-    change.commit_shas = [*change.commit_shas, *(commit for commit in ours if commit not in known)]
-    change.save()
-    if "authors" in sent:
-        change.authors.set([people[login.lower()] for login in payload.authors if login.lower() in people])
+        change = Change.objects.create(service=service, sha=sha, repository=payload.repository)
+    _change_merge(change=change, payload=payload, people=people)
+    change_link_people(change)
     for commit in payload.commits:
         Commit.objects.update_or_create(
             change=change,
@@ -206,11 +213,53 @@ def change_register(*, delivery: Delivery, payload: ChangeIn) -> Change:
     if payload.provenance is not None:
         _provenance_records(change=change, delivery=delivery, payload=payload)
     for item in payload.evidence:
-        _evidence_upsert(change=change, item=item, received_at=delivery.received_at)
+        _evidence_upsert(change=change, item=item, received_at=delivery.received_at, sha=sha)
     if payload.rollback_plan is not None:
         RollbackPlan.objects.update_or_create(change=change, defaults=payload.rollback_plan.model_dump())
     provenance_refresh(change=change)
     return change
+
+
+def _change_merge(*, change: Change, payload: ChangeIn, people: dict[str, Person]) -> None:
+    """Fold a registration into the change: what it sends replaces what is known, blanks never do.
+
+    The merged PR's webhook is the authority on title, authors and size and overwrites them whenever it
+    comes; once it has described the change (`described_by` github) a CI call only fills in blanks. So the
+    end state is the same whichever of the two is applied first — the property the concurrency test
+    checks — while a CI-only change can still be registered again with a corrected title.
+    """
+    revises = change.described_by != GITHUB_PROVIDER
+    if revises:
+        change.described_by = EVIDENCE_SOURCE
+    sha = payload.sha.lower()
+    filled = {
+        "repository": payload.repository,
+        "pr_number": payload.pr_number,
+        "pr_url": payload.pr_url or "",
+        "title": payload.title,
+        "merged_by_login": payload.merged_by,
+        "merged_by": people.get(payload.merged_by.lower()) if payload.merged_by else None,
+        "merged_at": payload.merged_at,
+        "files_changed": payload.files_changed,
+        "additions": payload.additions,
+        "deletions": payload.deletions,
+    }
+    for name, value in filled.items():
+        if value not in (None, "", 0) and (revises or getattr(change, name) in (None, "", 0)):
+            setattr(change, name, value)
+    if payload.authors and (revises or not change.author_logins):
+        change.author_logins = list(payload.authors)
+    change.labels = sorted_union(change.labels, payload.labels)
+    # The registered sha and the commits sent are this change's, whichever sha it is keyed by.
+    commits = [sha, *(commit.sha.lower() for commit in payload.commits)]
+    change.commit_shas = sorted_union(change.commit_shas, [c for c in commits if c != change.sha])
+    change.touches_schema_migration = (
+        change.touches_schema_migration
+        or payload.touches_schema_migration
+        or touches_migration(payload.paths)
+    )
+    change.touched = touched_union(change.touched, payload.paths)
+    change.save()
 
 
 def _provenance_records(*, change: Change, delivery: Delivery, payload: ChangeIn) -> None:
@@ -292,7 +341,11 @@ def provenance_records_store(*, delivery: Delivery, payload: ProvenanceRecordsIn
     return changes
 
 
-def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at, attested: bool = False) -> Evidence:
+def _evidence_upsert(
+    *, change: Change, item: EvidenceIn, received_at, attested: bool = False, sha: str = ""
+) -> Evidence:
+    # Evidence is about the sha the request named (CI tested the PR head): not the sha the change is keyed
+    # by, which the merge may change before or after, depending on which is applied first.
     # Without the client's id, the evidence is identified by what it says, so re-sending it is harmless.
     external_id = (
         item.id
@@ -309,7 +362,7 @@ def _evidence_upsert(*, change: Change, item: EvidenceIn, received_at, attested:
         defaults={
             "result": item.result,
             "url": item.url or "",
-            "sha": (item.sha or change.sha).lower(),
+            "sha": (item.sha or sha or change.sha).lower(),
             "actor_login": item.actor,
             "recorded_by": recorder,
             "detail": item.detail,

@@ -8,6 +8,7 @@ the snapshot still applies.
 import logging
 
 from accountability.catalog.importers.backstage import CatalogParseError, catalog_import, entities_parse
+from accountability.followups import analysis_schedule_unclaimed
 from accountability.ingest.errors import PayloadError, SignatureError
 from accountability.ingest.models import Delivery, Source
 
@@ -29,4 +30,6 @@ def delivery_apply(*, delivery: Delivery, payload: list[dict]) -> str:
     result = catalog_import(entities=payload)
     for problem in result.problems:
         logger.warning("catalog delivery %s: %s", delivery.pk, problem)
+    # A service may now list a repository whose deliveries were ignored: they are replayed onto it.
+    analysis_schedule_unclaimed()
     return Delivery.Status.PROCESSED

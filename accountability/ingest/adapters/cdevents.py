@@ -41,6 +41,7 @@ from django.conf import settings
 from accountability.catalog.models import Service
 from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan
 from accountability.changes.provenance import provenance_refresh
+from accountability.followups import analysis_schedule_for_deployment, analysis_schedule_for_incident
 from accountability.incidents.models import Incident, IncidentEvent
 from accountability.ingest.adapters.payload import (
     get,
@@ -220,12 +221,17 @@ def _artifact_change(event: CDEvent, *, service: Service, purl: str) -> Change:
 
 
 def service_deployed(event: CDEvent) -> str:
+    _deployment_record(event, restores=False)
+    return Delivery.Status.PROCESSED
+
+
+def _deployment_record(event: CDEvent, *, restores: bool) -> Deployment:
     content = event.content
     purl = get(content, "artifactId")
     service = _service_for(event, text(event.subject, "id"), purl_name_version(purl)[0])
     lock(f"cdevents:{service.pk}")
     change = _artifact_change(event, service=service, purl=purl)
-    Deployment.objects.update_or_create(
+    deployment, _ = Deployment.objects.update_or_create(
         provider=PROVIDER,
         external_id=event.key,
         defaults={
@@ -236,15 +242,24 @@ def service_deployed(event: CDEvent) -> str:
             "finished_at": event.timestamp,
             "artifact_id": purl[:500],
             "url": link(event.custom_data, "url"),
+            "restores": restores,
         },
     )
-    return Delivery.Status.PROCESSED
+    analysis_schedule_for_deployment(
+        environment=deployment.environment,
+        started_at=deployment.started_at,
+        finished_at=deployment.finished_at,
+        active=False,
+    )
+    return deployment
 
 
 def service_rolledback(event: CDEvent) -> str:
     """The service runs `artifactId` again: the deployment before this event, of another artifact, was
-    rolled back. Outside production that is a rehearsal of the rolled-back change's rollback."""
-    service_deployed(event)
+    rolled back at the event's time. The restore is recorded as a deployment that `restores` an earlier
+    version, which suspect ranking does not take for a new change running (issue 15). Outside production
+    a rollback is also a rehearsal of the rolled-back change's rollback."""
+    _deployment_record(event, restores=True)
     content = event.content
     purl = get(content, "artifactId")
     environment = environment_name(get(content, "environment.id"))
@@ -263,7 +278,16 @@ def service_rolledback(event: CDEvent) -> str:
     if previous is None:
         return Delivery.Status.PROCESSED
     previous.status = Deployment.Status.ROLLED_BACK
-    previous.save(update_fields=["status"])
+    # The earliest rollback that undid it is when it stopped running.
+    if previous.rolled_back_at is None or event.timestamp < previous.rolled_back_at:
+        previous.rolled_back_at = event.timestamp
+    previous.save(update_fields=["status", "rolled_back_at"])
+    analysis_schedule_for_deployment(
+        environment=environment,
+        started_at=previous.started_at,
+        finished_at=previous.finished_at,
+        active=False,
+    )
     if environment != Environment.PRODUCTION:
         Evidence.objects.update_or_create(
             change=previous.change,
@@ -324,6 +348,7 @@ def incident(event: CDEvent) -> str:
     service = service_by_name(text(content, "service.id"))
     if service is not None:
         row.services.add(service)
+    analysis_schedule_for_incident(row.id)
     return Delivery.Status.PROCESSED
 
 

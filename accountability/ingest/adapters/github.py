@@ -35,6 +35,8 @@ from django.utils import timezone
 from accountability.changes.models import Commit, Deployment, Evidence
 from accountability.changes.provenance import agent_account_tool, provenance_refresh
 from accountability.changes.registry import registry_current
+from accountability.changes.touched import touched_union
+from accountability.followups import analysis_schedule_for_deployment
 from accountability.ingest.adapters.payload import (
     body_digest,
     count,
@@ -170,17 +172,20 @@ def pull_request(event: GitHubEvent) -> str:
         for label in get(pr, "labels", list, default=[])
         if isinstance(label, dict)
     ]
+    # The merged PR is the authority on what it carries, but what it leaves out never blanks what a CI
+    # registration or a push already told us.
+    change.described_by = PROVIDER
     change.repository = repository
-    change.pr_url = link(pr, "html_url", limit=200)
-    change.title = text(pr, "title")
+    change.pr_url = link(pr, "html_url", limit=200) or change.pr_url
+    change.title = text(pr, "title") or change.title
     change.author_logins = [get(pr, "user.login")[:100]]
     if agent_account_tool(get(pr, "user.login")):
         change.driver_logins = sorted_union(change.driver_logins, _agent_pr_drivers(pr))
-    change.merged_by_login = text(pr, "merged_by.login", limit=100)
-    change.merged_at = timestamp(get(pr, "merged_at"), field="pull_request.merged_at")
-    change.files_changed = count(pr, "changed_files", default=0)
-    change.additions = count(pr, "additions", default=0)
-    change.deletions = count(pr, "deletions", default=0)
+    change.merged_by_login = text(pr, "merged_by.login", limit=100) or change.merged_by_login
+    change.merged_at = timestamp(get(pr, "merged_at"), field="pull_request.merged_at") or change.merged_at
+    change.files_changed = count(pr, "changed_files", default=0) or change.files_changed
+    change.additions = count(pr, "additions", default=0) or change.additions
+    change.deletions = count(pr, "deletions", default=0) or change.deletions
     change.labels = sorted_union(change.labels, labels)
     change.commit_shas = sorted_union(change.commit_shas, [sha(pr, "head.sha")])
     change.save()
@@ -248,6 +253,7 @@ def push(event: GitHubEvent) -> str:
     ]
     change.commit_shas = sorted_union(change.commit_shas, [sha(c, "id") for c in commits])
     change.touches_schema_migration = change.touches_schema_migration or touches_migration(paths)
+    change.touched = touched_union(change.touched, paths)
     change.save()
     if not change.pr_number:
         change_link_people(change)
@@ -457,8 +463,17 @@ def _deployment_upsert(data: dict) -> Deployment:
     return row
 
 
+def _deployment_recorded(row: Deployment) -> None:
+    analysis_schedule_for_deployment(
+        environment=row.environment,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        active=row.status not in _FINAL,
+    )
+
+
 def deployment(event: GitHubEvent) -> str:
-    _deployment_upsert(event.data)
+    _deployment_recorded(_deployment_upsert(event.data))
     return Delivery.Status.PROCESSED
 
 
@@ -478,6 +493,7 @@ def deployment_status(event: GitHubEvent) -> str:
     elif row.status not in _FINAL and _RANK[status] >= _RANK.get(row.status, 0):
         row.status = status
     row.save(update_fields=["status", "finished_at"])
+    _deployment_recorded(row)
     return Delivery.Status.PROCESSED
 
 

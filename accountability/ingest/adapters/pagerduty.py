@@ -30,7 +30,7 @@ from accountability.ingest.adapters.payload import (
 from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
 from accountability.ingest.models import PULLED_HEADER, Delivery, Source
 from accountability.ingest.pull.pagerduty import PULLED
-from accountability.ingest.upserts import lock, person_by_pagerduty_id, timestamp
+from accountability.ingest.upserts import environment_name, lock, person_by_pagerduty_id, timestamp
 
 SOURCE = "pagerduty"
 
@@ -144,7 +144,7 @@ def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
     else:
         _apply_reference(incident, reference)
     _apply_timeline_times(incident)
-    # Suspects (and the teams' messages) the moment an incident arrives, not at the next beat.
+    # Suspects the moment the incident arrives, not at the next beat (DESIGN §12).
     analysis_schedule_for_incident(incident.id)
     return Delivery.Status.PROCESSED
 
@@ -165,6 +165,16 @@ def _apply_incident_state(incident: Incident, event: PagerDutyEvent) -> None:
     incident.commander = person_by_pagerduty_id(text(assignees[0], "id")) if assignees else None
     incident.save()
     service_id = text(data, "service.id", limit=64)
+    # A PagerDuty service may alert for one of a service's other environments (its staging, say):
+    # `Service.pagerduty_environments` says which; `pagerduty_service_id` is production's.
+    mapped = (
+        Service.objects.filter(pagerduty_environments__has_key=service_id).first() if service_id else None
+    )
+    if mapped is not None:
+        incident.environment = environment_name(str(mapped.pagerduty_environments[service_id]))
+        incident.save(update_fields=["environment"])
+        incident.services.set([mapped])
+        return
     incident.services.set(Service.objects.filter(pagerduty_service_id=service_id) if service_id else [])
 
 
