@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from accountability.incidents.suspects import suspects_refresh
+from accountability.analysis.suspects import suspects_refresh
 from django.test import Client
 
 from accountability.analysis.graph import graph_get
