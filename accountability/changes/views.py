@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.analysis.gaps import gap_acknowledge
+from accountability.analysis.services import change_analyze
 from accountability.analysis.models import Gap
 from accountability.catalog.models import Team
 from accountability.changes.forms import (
@@ -93,6 +94,11 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         raise Http404("No such change.") from None
     radius = getattr(change, "blast_radius", None)
     verdict = can_sign_off(request.user, change)
+    standing = standing_approvals(change=change)
+    person = person_for_user(request.user)
+    # A signer whose approval is in force sees it and "Revoke", not a form that would sign twice.
+    mine = next((entry for entry in standing if person and entry.signer_id == person.pk), None)
+    signing = bool(verdict) and mine is None
     context = {
         "change": change,
         "plan": getattr(change, "rollback_plan", None)
@@ -103,11 +109,12 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         else None,
         "evidence": evidence_notes(change=change),
         "policy": _production_policy(change),
-        "standing": standing_approvals(change=change),
+        "standing": standing,
+        "my_approval": mine,
         "ledger": ledger_state(),
         "sign_verdict": verdict,
-        "form": form or (SignOffForm(delegates=delegates_for(change=change)) if verdict else None),
-        "signing_policy": signoff_policy(change=change) if verdict else None,
+        "form": form or (SignOffForm(delegates=delegates_for(change=change)) if signing else None),
+        "signing_policy": signoff_policy(change=change) if (signing or form) else None,
         "revoke_form": revoke_form or RevokeForm(),
     }
     return render(request, "changes/detail.html", context, status=status)
@@ -149,6 +156,9 @@ def change_sign(request, pk):
     except SignOffRefused as refusal:
         form.add_error(None, str(refusal))
         return _render_change(request, pk, form=form, status=400)
+    # The page shown next must not contradict the decision: recompute this change's sign-off state,
+    # risk and policy results now rather than waiting for the worker (it takes well under a second).
+    change_analyze(change_id=change.pk)
     messages.success(request, f"Your {data['decision']} of {change.sha[:8]} is in the ledger.")
     return _redirect_to_change(request, change)
 
@@ -180,6 +190,7 @@ def change_revoke(request, pk):
     except SignOffRefused as refusal:
         form.add_error(None, str(refusal))
         return _render_change(request, pk, revoke_form=form, status=400)
+    change_analyze(change_id=change.pk)
     messages.success(request, "The approval is revoked; the ledger keeps both entries.")
     return _redirect_to_change(request, change)
 

@@ -31,5 +31,8 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-policy]").forEach(syncOverride);
+    // A form that came back with errors: move focus to its summary so they are read out and seen.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
   });
 })();
