@@ -138,7 +138,10 @@ def signoff_append(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
         if revokes is not None and SignOff.objects.filter(revokes=revokes).exists():
             raise SignOffRefused("That approval has already been revoked.")
-        if decision == SignOff.Decision.APPROVE and approval_in_force(change=change, signer=signer) is not None:
+        if (
+            decision == SignOff.Decision.APPROVE
+            and approval_in_force(change=change, signer=signer) is not None
+        ):
             # A second approval would add nothing but a second entry to count; revoke the first to re-sign.
             raise SignOffRefused(
                 f"{signer.name} already has an approval in force for this change: revoke it to sign again."

@@ -40,6 +40,7 @@ ROW = (
 STRATEGIES = dict(RollbackPlan.Strategy.choices)
 CONFIDENCES = dict(AIProvenance.Confidence.choices)
 STATUSES = dict(Deployment.Status.choices)
+EVIDENCE_KINDS = dict(Evidence.Kind.choices)
 SHOWN_DEPLOYMENTS = 2
 SIGNOFF_LAST_WORDS = {"reject": "rejected", "revoke": "revoked"}
 SIGNOFF_BADGES = {"signed": "ok", "revoked": "warn", "rejected": "bad", "unsigned": "bad"}
@@ -166,8 +167,12 @@ def _ai(level: str, share, confidence: str | None) -> str:
 
 
 def _evidence(passed: list[str], failing: list[str]) -> str:
-    pills = [f'<i class="ev ok">{escape(kind)}</i>' for kind in passed]
-    pills += [f'<i class="ev bad">{escape(kind)}</i>' for kind in failing if kind not in passed]
+    pills = [f'<i class="ev ok">{escape(EVIDENCE_KINDS.get(kind, kind))}</i>' for kind in passed]
+    pills += [
+        f'<i class="ev bad">{escape(EVIDENCE_KINDS.get(kind, kind))}</i>'
+        for kind in failing
+        if kind not in passed
+    ]
     return " ".join(pills) or '<i class="badge bad">none</i>'
 
 
@@ -197,5 +202,5 @@ def _deployments(deployments: list) -> str:
         label = escape(STATUSES.get(status, status))
         if status != Deployment.Status.SUCCEEDED:
             label = f'<span class="status-{escape(status)}">{label}</span>'
-        lines.append(f"{escape(environment)} {label} {f'{finished:%m-%d %H:%M}' if finished else ''}")
+        lines.append(f"{escape(environment)} {label} {f'{finished:%Y-%m-%d %H:%M}' if finished else ''}")
     return "<br>".join(lines) or "<span class=muted>pending</span>"

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.analysis.gaps import gap_acknowledge
-from accountability.analysis.services import change_analyze
 from accountability.analysis.models import Gap
+from accountability.analysis.services import change_analyze
 from accountability.catalog.models import Team
 from accountability.changes.forms import (
     AcknowledgeGapForm,
@@ -36,6 +36,7 @@ from accountability.changes.selectors import (
     standing_approvals,
 )
 from accountability.changes.services import signoff_policy, signoff_revoke, signoff_submit
+from accountability.incidents.selectors import incidents_caused_by
 from accountability.web.charts import blast_radius_layout, failure_rate_chart
 from accountability.web.http import client_ip
 from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
@@ -110,6 +111,7 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         "evidence": evidence_notes(change=change),
         "policy": _production_policy(change),
         "standing": standing,
+        "caused": incidents_caused_by(change_id=change.pk),
         "my_approval": mine,
         "ledger": ledger_state(),
         "sign_verdict": verdict,

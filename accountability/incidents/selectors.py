@@ -28,7 +28,7 @@ def incident_for_page(*, pk: int) -> Incident:
         "change__provenance",
         "change__rollback_plan",
         "change__service__default_rollback_plan",
-        "verdict_by",
+        "verdict_by__person",
     ).prefetch_related(
         Prefetch(
             "change__deployments",
@@ -43,4 +43,13 @@ def incident_for_page(*, pk: int) -> Incident:
             Prefetch("suspects", queryset=suspects.order_by("rank")),
         )
         .get(pk=pk)
+    )
+
+
+def incidents_caused_by(*, change_id: int) -> list[SuspectChange]:
+    """The incidents this change is a confirmed cause of (their suspect rows, with the incident)."""
+    return list(
+        SuspectChange.objects.filter(change_id=change_id, verdict=SuspectChange.Verdict.CONFIRMED)
+        .select_related("incident", "verdict_by__person")
+        .order_by("-incident__started_at")
     )

@@ -15,6 +15,20 @@
     });
   });
 
+  // Times arrive in UTC ("2026-12-01 20:46 UTC", UTC also on hover); show them in the viewer's zone.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localize(root) {
+    root.querySelectorAll("time[data-local]").forEach(function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      el.textContent = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) +
+        " " + pad(at.getHours()) + ":" + pad(at.getMinutes());
+      el.removeAttribute("data-local");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localize(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { localize(event.target); });
+
   // The override reason is required only when the policy denies and the owner still approves.
   function syncOverride(form) {
     var field = form.querySelector("[data-override-field]");

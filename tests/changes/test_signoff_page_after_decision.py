@@ -1,4 +1,4 @@
-"""What the owner sees around a sign-off: errors summarised at the top, a page that agrees with the decision."""
+"""What the owner sees around a sign-off: errors summarised at the top, a page agreeing with the decision."""
 
 import pytest
 
