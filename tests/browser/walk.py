@@ -23,7 +23,11 @@ def journey_pages() -> dict[str, list[str]]:
         .order_by("-merged_at")
         .first()
     )
-    incident = Incident.objects.filter(suspects__isnull=False).order_by("-started_at").first()
+    incident = (
+        Incident.objects.filter(resolved_at__isnull=True, suspects__verdict="none")
+        .order_by("-started_at")
+        .first()
+    )
     service = Service.objects.exclude(repositories=[]).order_by("tier", "slug").first()
     team = service.owner_team.slug if service.owner_team_id else ""
     return {
