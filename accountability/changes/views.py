@@ -32,7 +32,7 @@ from accountability.changes.selectors import (
     metric_rows,
     person_for_user,
     review_ids,
-    signoff_queue,
+    signoff_queue_parts,
     standing_approvals,
 )
 from accountability.changes.services import signoff_policy, signoff_revoke, signoff_submit
@@ -78,8 +78,13 @@ def review(request):
 @require(can_view)
 def my_signoffs(request):
     person = person_for_user(request.user)
-    rows = review_rows(ids=signoff_queue(person=person), now=timezone.now()) if person is not None else []
-    return render(request, "changes/my_signoffs.html", {"person": person, "rows": rows})
+    context = {"person": person, "waiting": [], "shipped": []}
+    if person is not None:
+        now = timezone.now()
+        queue = signoff_queue_parts(person=person)
+        context["waiting"] = review_rows(ids=queue.waiting, now=now, waiting_since=queue.waiting_since)
+        context["shipped"] = review_rows(ids=queue.shipped, now=now)
+    return render(request, "changes/my_signoffs.html", context)
 
 
 def _production_policy(change: Change):
