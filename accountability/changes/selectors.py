@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
+from accountability.analysis.metrics import metrics_rows_live
 from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
@@ -350,6 +351,19 @@ def _metric_snapshots(*, team_slug: str) -> QuerySet[MetricSnapshot]:
     if team_slug:
         return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.TEAM, team__slug=team_slug)
     return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.ORGANISATION)
+
+
+LEVEL_ORDER = ["all", "none", "assisted", "majority", "generated", "unknown"]
+
+
+def metric_rows_for_page(
+    *, period_start: datetime, period_end: datetime, team_id: int | None
+) -> list[MetricSnapshot]:
+    """The metrics page's rows: computed for the chosen rolling period (not stored), in level order."""
+    rows = metrics_rows_live(period_start=period_start, period_end=period_end, team_id=team_id)
+    rank = {level: index for index, level in enumerate(LEVEL_ORDER)}
+    rows.sort(key=lambda row: rank.get(row.ai_level, len(LEVEL_ORDER)))
+    return rows
 
 
 def metric_rows(*, team_slug: str = "", period: tuple[datetime, datetime] | None) -> list[MetricSnapshot]:

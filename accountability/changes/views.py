@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -6,11 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.analysis.comparison import failure_rate_comparisons
 from accountability.analysis.gaps import gap_acknowledge
 from accountability.analysis.models import Gap
 from accountability.analysis.services import change_analyze
 from accountability.catalog.models import Team
 from accountability.changes.forms import (
+    METRIC_PERIODS,
     AcknowledgeGapForm,
     GapsFilterForm,
     MetricsFilterForm,
@@ -28,8 +33,7 @@ from accountability.changes.selectors import (
     gaps_by_team,
     gaps_for_team,
     ledger_state,
-    metric_periods,
-    metric_rows,
+    metric_rows_for_page,
     person_for_user,
     review_ids,
     signoff_queue_parts,
@@ -245,12 +249,11 @@ def gap_acknowledge_view(request, pk):
 @require(can_view)
 def metrics(request):
     form = MetricsFilterForm(request.GET)
-    valid = form.is_valid()
-    team = form.cleaned_data["team"] if valid else ""
-    chosen = form.cleaned_data["period"] if valid else None
-    periods = metric_periods(team_slug=team)
-    period = next((p for p in periods if p[0].date() == chosen), periods[0] if periods else None)
-    rows = metric_rows(team_slug=team, period=period)
+    team_slug, period_key = form.values()
+    team = Team.objects.filter(slug=team_slug).only("pk", "slug", "name").first() if team_slug else None
+    now = timezone.now()
+    start = now - timedelta(days=METRIC_PERIODS[period_key])
+    rows = metric_rows_for_page(period_start=start, period_end=now, team_id=team.pk if team else None)
     chart = failure_rate_chart(
         rows=[
             {
@@ -267,11 +270,14 @@ def metrics(request):
     )
     context = {
         "rows": rows,
-        "latest": rows[0] if rows else None,
         "chart": chart,
-        "team": team,
+        "comparisons": failure_rate_comparisons(rows=rows, minimum=settings.ANALYSIS_METRICS_MIN_SAMPLE),
+        "team": team.slug if team else "",
         "teams": Team.objects.only("slug", "name"),
-        "periods": periods,
-        "period": period,
+        "periods": [(key, f"last {days} days") for key, days in METRIC_PERIODS.items()],
+        "period": period_key,
+        "start": start,
+        "end": now,
+        "minimum": settings.ANALYSIS_METRICS_MIN_SAMPLE,
     }
     return render(request, _partial(request, "changes/metrics.html", "panel"), context)

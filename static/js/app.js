@@ -29,6 +29,18 @@
   document.addEventListener("DOMContentLoaded", function () { localize(document); });
   document.addEventListener("htmx:afterSettle", function (event) { localize(event.target); });
 
+  // A region waiting for an htmx answer says so to assistive technology (the CSS dims it meanwhile).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.target) event.detail.target.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id) {
+      var region = document.getElementById(target.id);
+      if (region) region.removeAttribute("aria-busy");
+    }
+  });
+
   // The override reason is required only when the policy denies and the owner still approves.
   function syncOverride(form) {
     var field = form.querySelector("[data-override-field]");
