@@ -143,9 +143,9 @@ def test_the_commander_finds_the_service_by_a_path_and_confirms_the_top_suspect(
     assert SuspectChange.objects.get(incident=incident, rank=1).verdict == "none"
     top.get_by_role("button", name="Yes, confirm cause").click()
 
+    expect(page.locator("#suspects [role=status]")).to_contain_text("is confirmed as the cause")
     commander = SuspectChange.objects.get(incident=incident, rank=1).verdict_by.person.name
     top = page.locator(".suspect").first
-    expect(page.locator("#suspects [role=status]")).to_contain_text("is confirmed as the cause")
     expect(top).to_contain_text(f"Confirmed cause by {commander}")
     expect(page.locator(".timeline")).to_contain_text("cause confirmed")
     suspect = SuspectChange.objects.get(incident=incident, rank=1)
