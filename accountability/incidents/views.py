@@ -38,6 +38,7 @@ def _render_incident(request, pk, *, form=None, asking=None, done="", status=200
         # The suspect whose verdict is being asked about once more ({"pk", "verdict", "note"}).
         "asking": asking,
         "done": done,
+        "oob": bool(request.htmx and done),
     }
     template = "incidents/detail.html#suspects" if request.htmx else "incidents/detail.html"
     return render(request, template, context, status=status)

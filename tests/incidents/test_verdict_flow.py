@@ -106,6 +106,9 @@ def test_an_htmx_verdict_says_what_happened_inside_the_partial(client, incident,
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="suspects"')
     assert "is ruled out; the timeline says so" in body and "Undo" in body
+    # The timeline it was written to is swapped out of band.
+    timeline = body[body.index('<section class="card" id="timeline"') :]
+    assert 'hx-swap-oob="true"' in timeline.split(">")[0] and "suspect ruled out" in timeline
 
 
 def test_the_change_page_links_to_the_incident_it_caused(client, incident, top, commander):
