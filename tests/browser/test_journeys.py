@@ -154,8 +154,9 @@ def test_the_commander_finds_the_service_by_a_path_and_confirms_the_top_suspect(
 
     # The change's page links back to the incident it caused.
     page.goto(f"/changes/{suspect.change_id}/")
-    expect(page.get_by_text("Confirmed cause of")).to_be_visible()
-    page.get_by_role("link", name=incident.title).click()
+    cause = page.locator("p.callout", has_text="Confirmed cause of").filter(has_text=incident.title)
+    expect(cause).to_be_visible()
+    cause.get_by_role("link", name=incident.title).click()
 
     # Undo: the suspect is open again and the timeline says so.
     page.locator(".suspect").first.get_by_role("button", name=re.compile("^Undo")).click()
