@@ -52,7 +52,8 @@ def _is_error(message) -> bool:
 def page(browser, live_server, demo):
     context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # The demo organisation on a shared two-core machine: a login can take more than 10 s under load.
+    page.set_default_timeout(30_000)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: errors.append(message.text) if _is_error(message) else None)
