@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
+from accountability.analysis.metrics import metrics_rows_live
 from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
@@ -168,9 +169,9 @@ def person_for_user(user) -> Person | None:
     return getattr(user, "person", None) if user.is_authenticated else None
 
 
-def signoff_queue(*, person: Person, limit: int = 100) -> list[int]:
-    """Changes waiting for this person, riskiest first (their ids): their services' changes with no
-    standing approval and no rejection as the last word.
+def _signoff_candidates(*, person: Person) -> QuerySet[Change]:
+    """Changes waiting for this person: their services' changes with no standing approval and no
+    rejection as the last word.
 
     Their services are those they are owner of record of, or whose owning team they belong to.
     Changes merged more than 30 days ago without ever reaching production are considered abandoned.
@@ -179,13 +180,65 @@ def signoff_queue(*, person: Person, limit: int = 100) -> list[int]:
     services = Service.objects.filter(
         Q(owner_of_record=person) | Q(owner_team__memberships__person=person)
     ).values("id")
-    changes = (
+    return (
         Change.objects.filter(service_id__in=services, approved=False)
         .filter(review_at__gte=since)
         .exclude(last_decision=SignOff.Decision.REJECT)
-        .order_by(*SORTS["risk"])
     )
+
+
+def _in_production(*statuses: str) -> Exists:
+    return Exists(
+        Deployment.objects.filter(
+            change=OuterRef("pk"), environment=Environment.PRODUCTION, status__in=statuses
+        )
+    )
+
+
+def signoff_queue(*, person: Person, limit: int = 100) -> list[int]:
+    """Changes waiting for this person, riskiest first (their ids); see `_signoff_candidates`."""
+    changes = _signoff_candidates(person=person).order_by(*SORTS["risk"])
     return list(changes.values_list("pk", flat=True)[:limit])
+
+
+@dataclass(frozen=True)
+class SignoffQueue:
+    """My sign-offs in two parts: what a deploy waits on, then what already shipped without me."""
+
+    waiting: list[int]
+    waiting_since: dict[int, datetime]
+    shipped: list[int]
+
+
+def signoff_queue_parts(*, person: Person, limit: int = 100) -> SignoffQueue:
+    """1. Waiting to deploy: not (yet) in production; a production deployment already queued or running
+       comes first, then the longest waiting (since the merge, or since it was registered if pending).
+    2. Shipped without your sign-off: in production (succeeded or rolled back), the latest first."""
+    shipped_states = (Deployment.Status.SUCCEEDED, Deployment.Status.ROLLED_BACK)
+    queued_states = (Deployment.Status.QUEUED, Deployment.Status.IN_PROGRESS)
+    changes = _signoff_candidates(person=person).annotate(
+        shipped=_in_production(*shipped_states), queued=_in_production(*queued_states)
+    )
+    waiting = list(
+        changes.filter(shipped=False)
+        .order_by(F("queued").desc(), "review_at", "id")
+        .values_list("pk", "merged_at", "created_at")[:limit]
+    )
+    shipped = changes.filter(shipped=True).order_by("-review_at", "-id").values_list("pk", flat=True)
+    shipped = list(shipped[:limit])
+    return SignoffQueue(
+        waiting=[pk for pk, _, _ in waiting],
+        waiting_since={pk: merged_at or created_at for pk, merged_at, created_at in waiting},
+        shipped=shipped,
+    )
+
+
+def signoffs_waiting_count(*, person: Person | None) -> int:
+    """The number in the menu: changes of this person's that a deploy waits on (not yet in production)."""
+    if person is None:
+        return 0
+    shipped = _in_production(Deployment.Status.SUCCEEDED, Deployment.Status.ROLLED_BACK)
+    return _signoff_candidates(person=person).filter(~shipped).count()
 
 
 def change_for_page(*, pk: int) -> Change:
@@ -306,6 +359,19 @@ def _metric_snapshots(*, team_slug: str) -> QuerySet[MetricSnapshot]:
     if team_slug:
         return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.TEAM, team__slug=team_slug)
     return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.ORGANISATION)
+
+
+LEVEL_ORDER = ["all", "none", "assisted", "majority", "generated", "unknown"]
+
+
+def metric_rows_for_page(
+    *, period_start: datetime, period_end: datetime, team_id: int | None
+) -> list[MetricSnapshot]:
+    """The metrics page's rows: computed for the chosen rolling period (not stored), in level order."""
+    rows = metrics_rows_live(period_start=period_start, period_end=period_end, team_id=team_id)
+    rank = {level: index for index, level in enumerate(LEVEL_ORDER)}
+    rows.sort(key=lambda row: rank.get(row.ai_level, len(LEVEL_ORDER)))
+    return rows
 
 
 def metric_rows(*, team_slug: str = "", period: tuple[datetime, datetime] | None) -> list[MetricSnapshot]:

@@ -81,19 +81,13 @@ def metrics_compute(*, period_start: datetime, period_end: datetime) -> dict[tup
             "change__provenance__level",
         )
     )
-    change_ids = {row[0] for row in rows}
-    causes: dict[int, list[tuple[int, float | None]]] = defaultdict(list)
-    for change_id, incident_id, started, resolved in SuspectChange.objects.filter(
-        change_id__in=change_ids, verdict=SuspectChange.Verdict.CONFIRMED
-    ).values_list("change_id", "incident_id", "incident__started_at", "incident__resolved_at"):
-        hours = (resolved - started).total_seconds() / 3600 if resolved else None
-        causes[change_id].append((incident_id, hours))
+    causes, suspected = _linked_incidents(change_ids={row[0] for row in rows})
 
     buckets: dict[tuple, Bucket] = defaultdict(Bucket)
     first_seen: set[int] = set()
     for change_id, status, finished_at, merged_at, service_id, team_id, level in rows:
         level = level or AIProvenance.Level.UNKNOWN
-        failed = status == Deployment.Status.ROLLED_BACK or change_id in causes
+        failed = status == Deployment.Status.ROLLED_BACK or bool(causes.get(change_id))
         lead = None
         if change_id not in first_seen:
             first_seen.add(change_id)
@@ -105,49 +99,123 @@ def metrics_compute(*, period_start: datetime, period_end: datetime) -> dict[tup
             bucket.failures += int(failed)
             if lead is not None:
                 bucket.lead_times.append(lead)
-            for incident_id, hours in causes.get(change_id, []):
-                if hours is not None:
-                    bucket.restores[incident_id] = hours
+            for incident_id, hours in _restores(change_id, status, causes, suspected):
+                bucket.restores[incident_id] = hours
     return buckets
+
+
+def _linked_incidents(*, change_ids: set[int]) -> tuple[dict, dict]:
+    """Per change, the incidents it is a confirmed cause of, and those it is a suspect of not ruled out
+    (each as (incident id, hours to resolution or None))."""
+    causes: dict[int, list[tuple[int, float | None]]] = defaultdict(list)
+    suspected: dict[int, list[tuple[int, float | None]]] = defaultdict(list)
+    for change_id, incident_id, started, resolved, verdict in (
+        SuspectChange.objects.filter(change_id__in=change_ids)
+        .exclude(verdict=SuspectChange.Verdict.RULED_OUT)
+        .values_list("change_id", "incident_id", "incident__started_at", "incident__resolved_at", "verdict")
+    ):
+        hours = (resolved - started).total_seconds() / 3600 if resolved else None
+        target = causes if verdict == SuspectChange.Verdict.CONFIRMED else suspected
+        target[change_id].append((incident_id, hours))
+    return causes, suspected
+
+
+def _restores(change_id: int, status: str, causes: dict, suspected: dict) -> list[tuple[int, float]]:
+    """Time to restore counts the resolved incidents linked to a failed deployment: the incidents its
+    change is a confirmed cause of and, for a rollback, the incidents its change is still a suspect of
+    (the rollback is then most likely the restoring action)."""
+    linked = list(causes.get(change_id, []))
+    if status == Deployment.Status.ROLLED_BACK:
+        linked += suspected.get(change_id, [])
+    return [(incident_id, hours) for incident_id, hours in linked if hours is not None]
+
+
+def weeks_observed(*, period_start: datetime, period_end: datetime, now: datetime) -> float:
+    """The weeks of the period that exist: not past now, nor before the first production deployment
+    ever recorded, from its day (a month one day old is one day, not a month; at least one day)."""
+    first = (
+        Deployment.objects.filter(environment=Environment.PRODUCTION, finished_at__isnull=False)
+        .order_by("finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    day = first.replace(hour=0, minute=0, second=0, microsecond=0) if first else None
+    start = max(period_start, day) if day else period_start
+    end = min(period_end, now)
+    return max((end - start).total_seconds() / (7 * 86400), 1 / 7)
+
+
+def _snapshot(
+    *,
+    key: tuple,
+    bucket: Bucket,
+    period: tuple[datetime, datetime],
+    weeks: float,
+    minimum: int,
+    now: datetime,
+) -> MetricSnapshot:
+    scope, team_id, service_id, level = key
+    enough = bucket.deployments >= minimum
+    low, high = wilson_interval(failures=bucket.failures, total=bucket.deployments)
+    restores = list(bucket.restores.values())
+    return MetricSnapshot(
+        scope=scope,
+        team_id=team_id,
+        service_id=service_id,
+        period_start=period[0],
+        period_end=period[1],
+        ai_level=level,
+        deployments=bucket.deployments,
+        deploys_per_week=round(bucket.deployments / weeks, 3),
+        lead_time_count=len(bucket.lead_times),
+        lead_time_median_hours=round(statistics.median(bucket.lead_times), 3) if bucket.lead_times else None,
+        failures=bucket.failures,
+        failure_rate=round(bucket.failures / bucket.deployments, 4) if enough else None,
+        failure_rate_low=round(low, 4) if enough else None,
+        failure_rate_high=round(high, 4) if enough else None,
+        restore_count=len(bucket.restores),
+        restore_median_hours=round(statistics.median(restores), 3) if restores else None,
+        enough_data=enough,
+        computed_at=now,
+    )
+
+
+def metrics_rows_live(
+    *, period_start: datetime, period_end: datetime, team_id: int | None = None, now: datetime | None = None
+) -> list[MetricSnapshot]:
+    """The organisation's (or one team's) metrics for any period, computed now, one unsaved row per AI
+    level ("all" always present): the dashboard's rolling periods need no stored snapshot."""
+    now = now or timezone.now()
+    scope = MetricSnapshot.Scope.TEAM if team_id else MetricSnapshot.Scope.ORGANISATION
+    buckets = {
+        key: bucket
+        for key, bucket in metrics_compute(period_start=period_start, period_end=period_end).items()
+        if key[0] == scope and key[1] == team_id
+    }
+    buckets.setdefault((scope, team_id, None, ALL_LEVELS), Bucket())
+    weeks = weeks_observed(period_start=period_start, period_end=period_end, now=now)
+    minimum = settings.ANALYSIS_METRICS_MIN_SAMPLE
+    return [
+        _snapshot(
+            key=key, bucket=bucket, period=(period_start, period_end), weeks=weeks, minimum=minimum, now=now
+        )
+        for key, bucket in buckets.items()
+    ]
 
 
 def metrics_snapshot_store(*, period_start: datetime, period_end: datetime) -> int:
     """Replaces the period's snapshots with freshly computed ones; returns how many were stored."""
     now = timezone.now()
     minimum = settings.ANALYSIS_METRICS_MIN_SAMPLE
-    weeks = max((period_end - period_start).total_seconds() / (7 * 86400), 1 / 7)
-    snapshots = []
+    weeks = weeks_observed(period_start=period_start, period_end=period_end, now=now)
     buckets = metrics_compute(period_start=period_start, period_end=period_end)
     buckets.setdefault((MetricSnapshot.Scope.ORGANISATION, None, None, ALL_LEVELS), Bucket())
-    for (scope, team_id, service_id, level), bucket in buckets.items():
-        enough = bucket.deployments >= minimum
-        low, high = wilson_interval(failures=bucket.failures, total=bucket.deployments)
-        snapshots.append(
-            MetricSnapshot(
-                scope=scope,
-                team_id=team_id,
-                service_id=service_id,
-                period_start=period_start,
-                period_end=period_end,
-                ai_level=level,
-                deployments=bucket.deployments,
-                deploys_per_week=round(bucket.deployments / weeks, 3),
-                lead_time_count=len(bucket.lead_times),
-                lead_time_median_hours=round(statistics.median(bucket.lead_times), 3)
-                if bucket.lead_times
-                else None,
-                failures=bucket.failures,
-                failure_rate=round(bucket.failures / bucket.deployments, 4) if enough else None,
-                failure_rate_low=round(low, 4) if enough else None,
-                failure_rate_high=round(high, 4) if enough else None,
-                restore_count=len(bucket.restores),
-                restore_median_hours=round(statistics.median(bucket.restores.values()), 3)
-                if bucket.restores
-                else None,
-                enough_data=enough,
-                computed_at=now,
-            )
+    snapshots = [
+        _snapshot(
+            key=key, bucket=bucket, period=(period_start, period_end), weeks=weeks, minimum=minimum, now=now
         )
+        for key, bucket in buckets.items()
+    ]
     with transaction.atomic():
         MetricSnapshot.objects.filter(period_start=period_start, period_end=period_end).delete()
         MetricSnapshot.objects.bulk_create(snapshots, batch_size=2000)

@@ -3,7 +3,9 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accountability.catalog.importers.codeowners import Rule, rule_for_path
@@ -42,6 +44,8 @@ class SearchResults:
     # Repositories no service lists that sent deployments or changes (their UNCLAIMED_REPOSITORY gaps):
     # filled by the view from analysis, which this domain module does not import.
     unclaimed: list[str] = field(default_factory=list)
+    # Close spellings when nothing matched as typed ("api-gatway" → API Gateway).
+    suggestions: list[Service] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -149,7 +153,45 @@ def catalog_search(*, query: str) -> SearchResults:
     results.on_call = on_call_now_by_team(team_ids=team_ids)
     for service in results.services:
         service.on_call_now = results.on_call.get(service.owner_team_id, [])
+    on_call_people = people_on_call_now(person_ids={person.pk for person in results.people})
+    for person in results.people:
+        person.on_call_now = on_call_people.get(person.pk, [])
+    if not results.services and not results.paths:
+        results.suggestions = service_suggestions(query=query)
     return results
+
+
+SUGGESTION_THRESHOLD = 0.3
+
+
+def service_suggestions(*, query: str, limit: int = 3) -> list[Service]:
+    """Services whose slug or name is spelled like the query (pg_trgm similarity above 0.3, the
+    extension's own default threshold), closest first."""
+    similarity = Greatest(TrigramSimilarity("slug", query), TrigramSimilarity("name", query))
+    return list(
+        Service.objects.annotate(similarity=similarity)
+        .filter(similarity__gt=SUGGESTION_THRESHOLD)
+        .order_by("-similarity", "tier", "name")
+        .only("id", "name", "slug", "tier")[:limit]
+    )
+
+
+def people_on_call_now(*, person_ids: set[int]) -> dict[int, list[str]]:
+    """For each person, the teams whose pager they hold now (one query)."""
+    if not person_ids:
+        return {}
+    now = timezone.now()
+    on_call: dict[int, list[str]] = {}
+    shifts = (
+        OnCallShift.objects.filter(person_id__in=person_ids, start__lte=now, end__gt=now)
+        .order_by("escalation_level", "start")
+        .values_list("person_id", "team__name")
+    )
+    for person_id, team_name in shifts:
+        names = on_call.setdefault(person_id, [])
+        if team_name not in names:
+            names.append(team_name)
+    return on_call
 
 
 def on_call_now_by_team(*, team_ids: set[int]) -> dict[int, list[str]]:

@@ -12,17 +12,18 @@ from accountability.catalog.selectors import (
     team_on_call,
 )
 from accountability.changes.rollback import rollback_plan_for
-from accountability.incidents.selectors import incidents_for_service
+from accountability.incidents.selectors import incidents_for_service, incidents_search
 from accountability.web.permissions import can_view, require
 
 
 @require_GET
 @require(can_view)
 def search(request):
-    results = catalog_search(query=SearchForm(request.GET).query())
+    query = SearchForm(request.GET).query()
+    results = catalog_search(query=query)
     results.unclaimed = unclaimed_repositories_matching(query=results.query)
     template = "catalog/search.html#results" if request.htmx else "catalog/search.html"
-    return render(request, template, {"results": results})
+    return render(request, template, {"results": results, "incidents": incidents_search(query=query)})
 
 
 @require_GET

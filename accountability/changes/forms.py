@@ -106,6 +106,18 @@ class GapsFilterForm(forms.Form):
         return self.cleaned_data.get(name, "") if self.is_valid() else ""
 
 
+METRIC_PERIODS = {"30d": 30, "90d": 90, "180d": 180, "365d": 365}
+
+
 class MetricsFilterForm(forms.Form):
+    """Rolling periods ending now (the default 90 days holds enough deployments to compare AI levels)."""
+
     team = forms.CharField(required=False, max_length=100)
-    period = forms.DateField(required=False)
+    period = forms.ChoiceField(
+        required=False, choices=[(key, f"last {days} days") for key, days in METRIC_PERIODS.items()]
+    )
+
+    def values(self) -> tuple[str, str]:
+        """(team slug, period key); a value that does not validate is dropped for the default."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("team", ""), data.get("period") or "90d"

@@ -83,6 +83,17 @@ def signoff_hash(*, prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
+def approval_in_force(*, change: Change, signer: Person) -> SignOff | None:
+    """The signer's approval of this change that no later entry revoked, if there is one."""
+    revoked = SignOff.objects.filter(change=change, revokes__isnull=False).values("revokes_id")
+    return (
+        SignOff.objects.filter(change=change, signer=signer, decision=SignOff.Decision.APPROVE)
+        .exclude(pk__in=revoked)
+        .order_by("-id")
+        .first()
+    )
+
+
 def signoff_append(
     *,
     change: Change,
@@ -104,7 +115,8 @@ def signoff_append(
 
     1. Validate the entry on its own (decision, revoke target, override reason); raise SignOffRefused.
     2. In a transaction, take the ledger's advisory lock so appends happen one at a time.
-    3. Under the lock, check what depends on other entries (a revoke target not already revoked).
+    3. Under the lock, check what depends on other entries (a revoke target not already revoked, no
+       second approval by a signer whose first is still in force).
     4. Read the last entry's hash (GENESIS_HASH for an empty ledger) and hash the new content onto it.
     5. Insert the entry; the lock is released when the transaction commits.
 
@@ -134,6 +146,14 @@ def signoff_append(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
         if revokes is not None and SignOff.objects.filter(revokes=revokes).exists():
             raise SignOffRefused("That approval has already been revoked.")
+        if (
+            decision == SignOff.Decision.APPROVE
+            and approval_in_force(change=change, signer=signer) is not None
+        ):
+            # A second approval would add nothing but a second entry to count; revoke the first to re-sign.
+            raise SignOffRefused(
+                f"{signer.name} already has an approval in force for this change: revoke it to sign again."
+            )
         prev_hash = SignOff.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
         signoff = SignOff(
             change=change,

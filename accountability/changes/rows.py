@@ -40,6 +40,7 @@ ROW = (
 STRATEGIES = dict(RollbackPlan.Strategy.choices)
 CONFIDENCES = dict(AIProvenance.Confidence.choices)
 STATUSES = dict(Deployment.Status.choices)
+EVIDENCE_KINDS = dict(Evidence.Kind.choices)
 SHOWN_DEPLOYMENTS = 2
 SIGNOFF_LAST_WORDS = {"reject": "rejected", "revoke": "revoked"}
 SIGNOFF_BADGES = {"signed": "ok", "revoked": "warn", "rejected": "bad", "unsigned": "bad"}
@@ -69,8 +70,12 @@ COLUMNS = (
 )
 
 
-def review_rows(*, ids: list[int], now: datetime) -> list[SafeString]:
-    """The table rows of these changes, in the order given, in three queries whatever their number."""
+def review_rows(
+    *, ids: list[int], now: datetime, waiting_since: dict[int, datetime] | None = None
+) -> list[SafeString]:
+    """The table rows of these changes, in the order given, in three queries whatever their number.
+
+    With `waiting_since`, each row ends with one more cell: since when the change waits (My sign-offs)."""
     evidence = Evidence.objects.filter(change=OuterRef("pk")).order_by().values("kind").distinct()
     changes = (
         Change.objects.filter(pk__in=ids)
@@ -101,7 +106,17 @@ def review_rows(*, ids: list[int], now: datetime) -> list[SafeString]:
         values[0]: _row(values, deployments=deployments[values[0]], policy=policy.get(values[0]), now=now)
         for values in changes
     }
+    if waiting_since is not None:
+        for pk, row in by_id.items():
+            cell = _since(waiting_since.get(pk), now)
+            by_id[pk] = mark_safe(row.rstrip("\n") + f"<td>{cell}\n")  # noqa: S308 - a safe row, an escaped cell
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _since(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "<span class=muted>—</span>"
+    return f"{at:%Y-%m-%d %H:%M}<small>{escape(timesince(at, now))}</small>"
 
 
 def _row(values: tuple, *, deployments: list, policy: str | None, now: datetime) -> SafeString:
@@ -166,8 +181,12 @@ def _ai(level: str, share, confidence: str | None) -> str:
 
 
 def _evidence(passed: list[str], failing: list[str]) -> str:
-    pills = [f'<i class="ev ok">{escape(kind)}</i>' for kind in passed]
-    pills += [f'<i class="ev bad">{escape(kind)}</i>' for kind in failing if kind not in passed]
+    pills = [f'<i class="ev ok">{escape(EVIDENCE_KINDS.get(kind, kind))}</i>' for kind in passed]
+    pills += [
+        f'<i class="ev bad">{escape(EVIDENCE_KINDS.get(kind, kind))}</i>'
+        for kind in failing
+        if kind not in passed
+    ]
     return " ".join(pills) or '<i class="badge bad">none</i>'
 
 
@@ -197,5 +216,5 @@ def _deployments(deployments: list) -> str:
         label = escape(STATUSES.get(status, status))
         if status != Deployment.Status.SUCCEEDED:
             label = f'<span class="status-{escape(status)}">{label}</span>'
-        lines.append(f"{escape(environment)} {label} {f'{finished:%m-%d %H:%M}' if finished else ''}")
+        lines.append(f"{escape(environment)} {label} {f'{finished:%Y-%m-%d %H:%M}' if finished else ''}")
     return "<br>".join(lines) or "<span class=muted>pending</span>"

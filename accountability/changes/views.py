@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -14,19 +17,21 @@ from accountability.analysis.change_selectors import (
     gaps_by_team,
     gaps_for_team,
     ledger_state,
-    metric_periods,
-    metric_rows,
+    metric_rows_for_page,
     person_for_user,
     review_ids,
-    signoff_queue,
+    signoff_queue_parts,
     standing_approvals,
 )
+from accountability.analysis.comparison import failure_rate_comparisons
 from accountability.analysis.gaps import gap_acknowledge
 from accountability.analysis.models import Gap
+from accountability.analysis.services import change_analyze
 from accountability.analysis.signoffs import signoff_policy, signoff_revoke, signoff_submit
 from accountability.audit.http import client_ip
 from accountability.catalog.models import Team
 from accountability.changes.forms import (
+    METRIC_PERIODS,
     AcknowledgeGapForm,
     GapsFilterForm,
     MetricsFilterForm,
@@ -37,6 +42,7 @@ from accountability.changes.forms import (
 from accountability.changes.ledger import SignOffRefused
 from accountability.changes.models import Change, SignOff
 from accountability.changes.rows import review_rows
+from accountability.incidents.selectors import incidents_caused_by
 from accountability.web.charts import blast_radius_layout, failure_rate_chart
 from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
 
@@ -77,8 +83,13 @@ def review(request):
 @require(can_view)
 def my_signoffs(request):
     person = person_for_user(request.user)
-    rows = review_rows(ids=signoff_queue(person=person), now=timezone.now()) if person is not None else []
-    return render(request, "changes/my_signoffs.html", {"person": person, "rows": rows})
+    context = {"person": person, "waiting": [], "shipped": []}
+    if person is not None:
+        now = timezone.now()
+        queue = signoff_queue_parts(person=person)
+        context["waiting"] = review_rows(ids=queue.waiting, now=now, waiting_since=queue.waiting_since)
+        context["shipped"] = review_rows(ids=queue.shipped, now=now)
+    return render(request, "changes/my_signoffs.html", context)
 
 
 def _production_policy(change: Change):
@@ -94,6 +105,11 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         raise Http404("No such change.") from None
     radius = getattr(change, "blast_radius", None)
     verdict = can_sign_off(request.user, change)
+    standing = standing_approvals(change=change)
+    person = person_for_user(request.user)
+    # A signer whose approval is in force sees it and "Revoke", not a form that would sign twice.
+    mine = next((entry for entry in standing if person and entry.signer_id == person.pk), None)
+    signing = bool(verdict) and mine is None
     context = {
         "change": change,
         "plan": getattr(change, "rollback_plan", None)
@@ -104,11 +120,13 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
         else None,
         "evidence": evidence_notes(change=change),
         "policy": _production_policy(change),
-        "standing": standing_approvals(change=change),
+        "standing": standing,
+        "caused": incidents_caused_by(change_id=change.pk),
+        "my_approval": mine,
         "ledger": ledger_state(),
         "sign_verdict": verdict,
-        "form": form or (SignOffForm(delegates=delegates_for(change=change)) if verdict else None),
-        "signing_policy": signoff_policy(change=change) if verdict else None,
+        "form": form or (SignOffForm(delegates=delegates_for(change=change)) if signing else None),
+        "signing_policy": signoff_policy(change=change) if (signing or form) else None,
         "revoke_form": revoke_form or RevokeForm(),
     }
     return render(request, "changes/detail.html", context, status=status)
@@ -150,6 +168,9 @@ def change_sign(request, pk):
     except SignOffRefused as refusal:
         form.add_error(None, str(refusal))
         return _render_change(request, pk, form=form, status=400)
+    # The page shown next must not contradict the decision: recompute this change's sign-off state,
+    # risk and policy results now rather than waiting for the worker (it takes well under a second).
+    change_analyze(change_id=change.pk)
     messages.success(request, f"Your {data['decision']} of {change.sha[:8]} is in the ledger.")
     return _redirect_to_change(request, change)
 
@@ -181,6 +202,7 @@ def change_revoke(request, pk):
     except SignOffRefused as refusal:
         form.add_error(None, str(refusal))
         return _render_change(request, pk, revoke_form=form, status=400)
+    change_analyze(change_id=change.pk)
     messages.success(request, "The approval is revoked; the ledger keeps both entries.")
     return _redirect_to_change(request, change)
 
@@ -228,12 +250,11 @@ def gap_acknowledge_view(request, pk):
 @require(can_view)
 def metrics(request):
     form = MetricsFilterForm(request.GET)
-    valid = form.is_valid()
-    team = form.cleaned_data["team"] if valid else ""
-    chosen = form.cleaned_data["period"] if valid else None
-    periods = metric_periods(team_slug=team)
-    period = next((p for p in periods if p[0].date() == chosen), periods[0] if periods else None)
-    rows = metric_rows(team_slug=team, period=period)
+    team_slug, period_key = form.values()
+    team = Team.objects.filter(slug=team_slug).only("pk", "slug", "name").first() if team_slug else None
+    now = timezone.now()
+    start = now - timedelta(days=METRIC_PERIODS[period_key])
+    rows = metric_rows_for_page(period_start=start, period_end=now, team_id=team.pk if team else None)
     chart = failure_rate_chart(
         rows=[
             {
@@ -250,12 +271,15 @@ def metrics(request):
     )
     context = {
         "rows": rows,
-        "latest": rows[0] if rows else None,
         "chart": chart,
-        "team": team,
+        "comparisons": failure_rate_comparisons(rows=rows, minimum=settings.ANALYSIS_METRICS_MIN_SAMPLE),
+        "team": team.slug if team else "",
         "teams": Team.objects.only("slug", "name"),
-        "periods": periods,
-        "period": period,
-        "coverage": attribution_coverage(team_slug=team, period=period),
+        "periods": [(key, f"last {days} days") for key, days in METRIC_PERIODS.items()],
+        "period": period_key,
+        "coverage": attribution_coverage(team_slug=team, period=(start, now)),
+        "start": start,
+        "end": now,
+        "minimum": settings.ANALYSIS_METRICS_MIN_SAMPLE,
     }
     return render(request, _partial(request, "changes/metrics.html", "panel"), context)

@@ -28,7 +28,7 @@ def incident_for_page(*, pk: int) -> Incident:
         "change__provenance",
         "change__rollback_plan",
         "change__service__default_rollback_plan",
-        "verdict_by",
+        "verdict_by__person",
     ).prefetch_related(
         Prefetch(
             "change__deployments",
@@ -43,4 +43,30 @@ def incident_for_page(*, pk: int) -> Incident:
             Prefetch("suspects", queryset=suspects.order_by("rank")),
         )
         .get(pk=pk)
+    )
+
+
+def incidents_search(*, query: str, limit: int = 8) -> list[Incident]:
+    """Incidents by id ("42" or "#42"), source id (a PagerDuty incident id) or words of the title;
+    open ones first."""
+    query = query.strip()
+    if len(query) < 2 and not query.lstrip("#").isdigit():
+        return []
+    match = Q(title__icontains=query) | Q(external_id__iexact=query)
+    number = query.lstrip("#")
+    if number.isdigit() and len(number) < 10:
+        match |= Q(pk=int(number))
+    return list(
+        Incident.objects.filter(match)
+        .annotate(is_open=ExpressionWrapper(Q(resolved_at__isnull=True), output_field=BooleanField()))
+        .order_by("-is_open", "-started_at")[:limit]
+    )
+
+
+def incidents_caused_by(*, change_id: int) -> list[SuspectChange]:
+    """The incidents this change is a confirmed cause of (their suspect rows, with the incident)."""
+    return list(
+        SuspectChange.objects.filter(change_id=change_id, verdict=SuspectChange.Verdict.CONFIRMED)
+        .select_related("incident", "verdict_by__person")
+        .order_by("-incident__started_at")
     )

@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accountability.analysis.suspects import suspect_confirm, suspect_rule_out
+from accountability.analysis.verdicts import suspect_verdict_record, suspect_verdict_undo
 from accountability.audit.http import client_ip
 from accountability.catalog.selectors import on_call_now_by_team
 from accountability.incidents.forms import VerdictForm
@@ -18,7 +19,7 @@ def incident_list(request):
     return render(request, "incidents/list.html", {"incidents": incidents_recent()})
 
 
-def _render_incident(request, pk, *, form=None, status=200):
+def _render_incident(request, pk, *, form=None, asking=None, done="", status=200):
     try:
         incident = incident_for_page(pk=pk)
     except Incident.DoesNotExist:
@@ -34,6 +35,10 @@ def _render_incident(request, pk, *, form=None, status=200):
         "services": services,
         "can_judge": can_judge_suspect(request.user),
         "verdict_form": form or VerdictForm(),
+        # The suspect whose verdict is being asked about once more ({"pk", "verdict", "note"}).
+        "asking": asking,
+        "done": done,
+        "oob": bool(request.htmx and done),
     }
     template = "incidents/detail.html#suspects" if request.htmx else "incidents/detail.html"
     return render(request, template, context, status=status)
@@ -45,6 +50,15 @@ def incident_detail(request, pk):
     return _render_incident(request, pk)
 
 
+def _said(suspect: SuspectChange, verdict: str) -> str:
+    what = {
+        SuspectChange.Verdict.CONFIRMED: "is confirmed as the cause",
+        SuspectChange.Verdict.RULED_OUT: "is ruled out",
+        SuspectChange.Verdict.NONE: "is open again: the verdict was undone",
+    }[verdict]
+    return f"Suspect #{suspect.rank} ({suspect.change.sha[:8]}) {what}; the timeline says so."
+
+
 @require_POST
 @require(can_judge_suspect)
 def suspect_verdict(request, pk, suspect_pk):
@@ -52,20 +66,18 @@ def suspect_verdict(request, pk, suspect_pk):
     form = VerdictForm(request.POST)
     if not form.is_valid():
         return _render_incident(request, pk, form=form, status=400)
-    judge = (
-        suspect_confirm
-        if form.cleaned_data["verdict"] == SuspectChange.Verdict.CONFIRMED
-        else suspect_rule_out
-    )
-    judge(
-        suspect=suspect,
-        user=request.user,
-        note=form.cleaned_data["note"],
-        ip_address=client_ip(request),
-    )
+    verdict, note = form.cleaned_data["verdict"], form.cleaned_data["note"]
+    if verdict == SuspectChange.Verdict.NONE:
+        suspect_verdict_undo(suspect=suspect, user=request.user, ip_address=client_ip(request))
+    elif not form.cleaned_data["sure"]:
+        # Ask once, on the page: a verdict feeds the failure rates and the timeline.
+        return _render_incident(request, pk, asking={"pk": suspect.pk, "verdict": verdict, "note": note})
+    else:
+        suspect_verdict_record(
+            suspect=suspect, verdict=verdict, user=request.user, note=note, ip_address=client_ip(request)
+        )
+    said = _said(suspect, verdict)
     if request.htmx:
-        return _render_incident(request, pk)
-    messages.success(
-        request, f"Suspect #{suspect.rank} {suspect.change.sha[:8]}: {form.cleaned_data['verdict']}."
-    )
-    return redirect("incidents:detail", pk=pk)
+        return _render_incident(request, pk, done=said)
+    messages.success(request, said)
+    return redirect(f"{reverse('incidents:detail', args=[pk])}#suspect-{suspect.pk}")

@@ -15,6 +15,32 @@
     });
   });
 
+  // Times arrive in UTC ("2026-12-01 20:46 UTC", UTC also on hover); show them in the viewer's zone.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function localize(root) {
+    root.querySelectorAll("time[data-local]").forEach(function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      el.textContent = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) +
+        " " + pad(at.getHours()) + ":" + pad(at.getMinutes());
+      el.removeAttribute("data-local");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localize(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { localize(event.target); });
+
+  // A region waiting for an htmx answer says so to assistive technology (the CSS dims it meanwhile).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.target) event.detail.target.setAttribute("aria-busy", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id) {
+      var region = document.getElementById(target.id);
+      if (region) region.removeAttribute("aria-busy");
+    }
+  });
+
   // The override reason is required only when the policy denies and the owner still approves.
   function syncOverride(form) {
     var field = form.querySelector("[data-override-field]");
@@ -31,5 +57,8 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-policy]").forEach(syncOverride);
+    // A form that came back with errors: move focus to its summary so they are read out and seen.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
   });
 })();

@@ -82,6 +82,15 @@ def test_the_owner_sees_the_blast_radius_and_signs_with_an_override_reason(page)
     expect(page.locator(".graph svg .node.changed")).to_contain_text("Payments API")
     expect(page.locator(".graph svg .node")).not_to_have_count(1)
     expect(page.locator("#sign")).to_contain_text("deny")
+    risk_before = page.locator(".head-badges .risk").inner_text()
+
+    # Sent with nothing ticked: the errors are summarised at the top of the form, which has the focus.
+    page.locator("form.signoff").get_by_role("button", name="Sign").click()
+    expect(page).to_have_url(re.compile(r"/sign/#sign-errors$"))
+    summary = page.locator("#sign-errors")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Nothing was signed")
+    expect(summary.get_by_role("link", name="I read the AI-written parts")).to_be_visible()
 
     form = page.locator("form.signoff")
     form.get_by_label("Approve", exact=True).check()
@@ -96,6 +105,12 @@ def test_the_owner_sees_the_blast_radius_and_signs_with_an_override_reason(page)
     expect(page.locator(".head-badges")).to_contain_text("signed by Noah Alvarez")
     expect(page.locator(".history")).to_contain_text("Override: Payment searches time out")
     expect(page.get_by_text("ledger verified")).to_be_visible()
+    # The page agrees with the decision at once: no "unsigned" risk factor, recomputed risk, no second form.
+    expect(page.locator(".reasons")).not_to_contain_text("not signed off")
+    assert int(page.locator(".head-badges .risk").inner_text().split()[-1]) < int(risk_before.split()[-1])
+    expect(page.locator("form.signoff")).to_have_count(0)
+    expect(page.locator("#sign")).to_contain_text("You approved this change")
+    expect(page.locator("#sign").get_by_role("button", name="Revoke")).to_be_visible()
     entry = SignOff.objects.get(change=target)
     assert (entry.signer.name, entry.decision, entry.policy_decision) == ("Noah Alvarez", "approve", "deny")
     assert entry.override_reason == "Payment searches time out in production; a canary follows."
@@ -119,10 +134,33 @@ def test_the_commander_finds_the_service_by_a_path_and_confirms_the_top_suspect(
 
     top = page.locator(".suspect").first
     expect(top.locator(".rank")).to_have_text("#1")
+    expect(top.get_by_role("button", name="Copy steps")).to_be_visible()
     top.get_by_label("Note").fill("Rolled back; error rate recovered.")
     top.get_by_role("button", name="Confirm cause").click()
 
-    expect(page.locator(".suspect").first).to_contain_text("Confirmed cause by commander")
+    # Asked once; nothing is recorded until the commander says yes.
+    expect(top).to_contain_text("Confirm that this change caused the incident?")
+    assert SuspectChange.objects.get(incident=incident, rank=1).verdict == "none"
+    top.get_by_role("button", name="Yes, confirm cause").click()
+
+    expect(page.locator("#suspects [role=status]")).to_contain_text("is confirmed as the cause")
+    commander = SuspectChange.objects.get(incident=incident, rank=1).verdict_by.person.name
+    top = page.locator(".suspect").first
+    expect(top).to_contain_text(f"Confirmed cause by {commander}")
+    expect(page.locator(".timeline")).to_contain_text("cause confirmed")
     suspect = SuspectChange.objects.get(incident=incident, rank=1)
     assert suspect.verdict == "confirmed"
     assert suspect.verdict_by.username == "commander"
+
+    # The change's page links back to the incident it caused.
+    page.goto(f"/changes/{suspect.change_id}/")
+    cause = page.locator("p.callout", has_text="Confirmed cause of").filter(has_text=incident.title)
+    expect(cause).to_be_visible()
+    cause.get_by_role("link", name=incident.title).click()
+
+    # Undo: the suspect is open again and the timeline says so.
+    page.locator(".suspect").first.get_by_role("button", name=re.compile("^Undo")).click()
+    expect(page.locator("#suspects [role=status]")).to_contain_text("is open again")
+    expect(page.locator(".timeline")).to_contain_text("verdict undone")
+    suspect.refresh_from_db()
+    assert suspect.verdict == "none"

@@ -10,9 +10,12 @@ from tests.factories import (
     TEST_PASSWORD,
     AIProvenanceFactory,
     ChangeFactory,
+    IncidentFactory,
     MembershipFactory,
     PersonFactory,
+    RollbackPlanFactory,
     ServiceFactory,
+    SuspectChangeFactory,
     user_with_role,
 )
 
@@ -62,9 +65,41 @@ def test_it_filters_searches_and_signs_without_javascript(no_js_page):
     expect(page.get_by_role("heading", name="On call")).to_be_visible()
 
     page.goto(f"/changes/{change.pk}/")
+    # Nothing ticked: the reload lands on the error summary (the form's action carries its anchor).
+    page.locator("form.signoff").get_by_role("button", name="Sign").click()
+    expect(page).to_have_url(re.compile(r"#sign-errors$"))
+    expect(page.locator("#sign-errors")).to_be_in_viewport()
     form = page.locator("form.signoff")
     form.get_by_label("Reject").check()
     form.get_by_label("Note (optional)").fill("Needs a human review first.")
     form.get_by_role("button", name="Sign").click()
     expect(page.locator(".messages")).to_contain_text("is in the ledger")
     assert SignOff.objects.get(change=change).decision == "reject"
+
+
+def test_a_commander_confirms_a_cause_and_undoes_it_without_javascript(no_js_page):
+    page = no_js_page
+    incident = IncidentFactory(title="Checkout 5xx spike")
+    change = ChangeFactory(title="Retry payments faster")
+    RollbackPlanFactory(change=change, steps="kubectl rollout undo deploy/payments-api")
+    suspect = SuspectChangeFactory(incident=incident, change=change, rank=1, score=40.0, reasons=[])
+    user_with_role("commander", person=PersonFactory(name="Carla Commander"))
+    login(page, "commander")
+
+    page.goto(f"/incidents/{incident.pk}/")
+    steps = page.locator(f"#suspect-steps-{suspect.pk}")
+    expect(steps).to_have_text("kubectl rollout undo deploy/payments-api")
+    page.get_by_role("button", name="Confirm cause").click()
+    expect(page.get_by_text("Confirm that this change caused the incident?")).to_be_visible()
+    suspect.refresh_from_db()
+    assert suspect.verdict == "none"
+
+    page.get_by_role("button", name="Yes, confirm cause").click()
+    expect(page.locator(".messages")).to_contain_text("is confirmed as the cause")
+    expect(page.locator(".suspect")).to_contain_text("Confirmed cause by Carla Commander")
+    expect(page.locator(".timeline")).to_contain_text("cause confirmed")
+
+    page.get_by_role("button", name=re.compile("^Undo")).click()
+    expect(page.locator(".messages")).to_contain_text("is open again")
+    suspect.refresh_from_db()
+    assert suspect.verdict == "none"

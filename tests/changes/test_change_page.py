@@ -122,7 +122,7 @@ def test_it_shows_rollback_plan_risk_factors_and_sign_off_history(viewer_client,
     body = viewer_client.get(f"/changes/{change.pk}/").content.decode()
 
     assert "kubectl rollout undo deploy/payments-api" in body and "data NOT reversible" in body
-    assert "AI_UNVERIFIED" in body and "+20" in body
+    assert "AI-written, no canary or QA" in body and "AI_UNVERIFIED" not in body and "+20" in body
     assert "approve</strong> by Olga Owner" in body and "Override:</strong> Hotfix" in body
     assert "ledger verified" in body
 

@@ -50,7 +50,7 @@ def test_it_drills_down_into_a_team_as_an_htmx_partial(manager_client):
     response = manager_client.get("/review/gaps/", {"team": "payments"}, headers={"HX-Request": "true"})
 
     body = response.content.decode()
-    assert body.lstrip().startswith('<div class="grid-1-2" id="gaps-panel">')
+    assert body.lstrip().startswith('<div class="grid-1-2" id="gaps-panel"')
     assert '<tr class="selected">' in body
     assert "checkout has no owner of record" in body
 

@@ -177,12 +177,13 @@ def test_it_refuses_unknown_decisions_and_self_delegation(change, owner):
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_one_linear_chain_under_concurrent_appends():
     changes = [ChangeFactory() for _ in range(4)]
-    signer = PersonFactory()
+    # One approval in force per signer and change: ten signers each approve each change once.
+    signers = [PersonFactory() for _ in range(10)]
     errors = []
 
     def append_many(change):
         try:
-            for n in range(10):
+            for n, signer in enumerate(signers):
                 signoff_append(change=change, signer=signer, decision="approve", note=f"{n}")
         except Exception as error:  # surfaced by the assertion below
             errors.append(error)

@@ -1,10 +1,19 @@
+"""The metrics page: a rolling 90-day default computed now, the period control matching the chart, and one
+sentence per comparison with Fisher's exact p."""
+
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from accountability.analysis.models import MetricSnapshot
-from tests.factories import user_with_role
+from tests.factories import (
+    AIProvenanceFactory,
+    ChangeFactory,
+    DeploymentFactory,
+    ServiceFactory,
+    TeamFactory,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,101 +24,81 @@ def manager_client(client):
     return client
 
 
-# One period for every snapshot of a test, whatever second each is created in.
-END = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+def ship(service, level, *, count, failed=0, days_ago=10):
+    finished = timezone.now() - timedelta(days=days_ago)
+    for n in range(count):
+        change = ChangeFactory(service=service, merged_at=finished - timedelta(hours=3))
+        AIProvenanceFactory(change=change, level=level)
+        DeploymentFactory(
+            change=change,
+            status="rolled_back" if n < failed else "succeeded",
+            finished_at=finished,
+            started_at=finished - timedelta(minutes=5),
+        )
 
 
-def snapshot(level, *, deployments, failures, enough, rate=None, low=None, high=None):
-    end = END
-    return MetricSnapshot.objects.create(
-        scope="organisation",
-        period_start=end - timedelta(days=30),
-        period_end=end,
-        ai_level=level,
-        deployments=deployments,
-        deploys_per_week=deployments / 4,
-        failures=failures,
-        failure_rate=rate,
-        failure_rate_low=low,
-        failure_rate_high=high,
-        enough_data=enough,
-        computed_at=end,
-    )
-
-
-def test_it_charts_failure_rates_with_their_interval_and_counts(manager_client):
-    snapshot("none", deployments=200, failures=10, enough=True, rate=0.05, low=0.0274, high=0.0897)
-    snapshot("generated", deployments=60, failures=9, enough=True, rate=0.15, low=0.0808, high=0.2613)
+def test_it_defaults_to_the_last_90_days_and_says_so(manager_client, settings):
+    settings.ANALYSIS_METRICS_MIN_SAMPLE = 5
+    service = ServiceFactory()
+    ship(service, "none", count=10, failed=1, days_ago=80)
+    ship(service, "none", count=10, days_ago=120)  # outside the default period
 
     body = manager_client.get("/review/metrics/").content.decode()
 
+    assert '<option value="90d" selected>last 90 days</option>' in body
+    assert "(1/10)" in body and "(1/20)" not in body
+
+
+def test_it_compares_each_level_with_human_written_changes_in_one_sentence(manager_client, settings):
+    settings.ANALYSIS_METRICS_MIN_SAMPLE = 5
+    service = ServiceFactory()
+    ship(service, "none", count=10, failed=1)
+    ship(service, "generated", count=6, failed=5)
+    ship(service, "assisted", count=2, failed=1)
+
+    body = manager_client.get("/review/metrics/").content.decode()
+
+    # Fisher's exact test on [[5, 1], [1, 9]]: p = 0.0080 (scipy.stats.fisher_exact agrees).
+    assert "generated 83 % (" in body and "vs none 10 % (" in body
+    assert "the difference is unlikely to be chance (Fisher&#x27;s exact p = 0.008)" in body
+    assert "assisted (1/2 failed) vs none (1/10): not enough data to compare" in body
     assert "<svg" in body and 'class="whisker"' in body
-    assert "15 % (9/60)" in body and "5 % (10/200)" in body
-    assert "8\u201326 %" in body
 
 
-def test_it_says_not_enough_data_below_the_minimum_sample(manager_client):
-    snapshot("majority", deployments=3, failures=1, enough=False)
+def test_the_period_control_shows_the_period_of_the_chart_after_a_team_change(manager_client, settings):
+    settings.ANALYSIS_METRICS_MIN_SAMPLE = 1
+    team = TeamFactory(slug="payments", name="Payments")
+    ship(ServiceFactory(owner_team=team), "none", count=3, days_ago=100)
 
-    body = manager_client.get("/review/metrics/").content.decode()
-
-    assert "not enough data (1/3 deployments)" in body
-    assert "33 %" not in body
-
-
-def test_it_says_when_no_metrics_were_computed(manager_client):
-    body = manager_client.get("/review/metrics/").content.decode()
-
-    assert "Not computed yet" in body
-
-
-def test_it_shows_an_earlier_period_when_asked(manager_client):
-    current = snapshot("all", deployments=50, failures=5, enough=True, rate=0.1, low=0.04, high=0.21)
-    end = current.period_start
-    MetricSnapshot.objects.create(
-        scope="organisation",
-        period_start=end - timedelta(days=30),
-        period_end=end,
-        ai_level="all",
-        deployments=80,
-        deploys_per_week=20,
-        failures=2,
-        failure_rate=0.025,
-        failure_rate_low=0.007,
-        failure_rate_high=0.087,
-        enough_data=True,
-        computed_at=end,
-    )
-
-    latest = manager_client.get("/review/metrics/").content.decode()
-    earlier = manager_client.get(
-        "/review/metrics/", {"period": (end - timedelta(days=30)).date().isoformat()}
+    body = manager_client.get(
+        "/review/metrics/", {"team": "payments", "period": "180d"}, headers={"HX-Request": "true"}
     ).content.decode()
 
-    assert "(5/50)" in latest and "(2/80)" not in latest
-    assert "(2/80)" in earlier and "(5/50)" not in earlier
+    # The partial carries its own form: what the boxes say is what the chart shows.
+    assert body.lstrip().startswith('<section id="metrics"')
+    assert '<option value="180d" selected>' in body and '<option value="payments" selected>' in body
+    assert "(the last 180 days)" in body and "(0/3)" in body
 
 
-def test_it_runs_the_same_number_of_queries_for_1_or_6_levels(manager_client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def test_it_drops_a_bad_period_for_the_default(manager_client):
+    body = manager_client.get("/review/metrics/", {"period": "1y; drop table"}).content.decode()
 
-    snapshot("all", deployments=50, failures=5, enough=True, rate=0.1, low=0.04, high=0.21)
-    with CaptureQueriesContext(connection) as few:
-        manager_client.get("/review/metrics/")
-    for level in ("none", "assisted", "majority", "generated", "unknown"):
-        snapshot(level, deployments=50, failures=5, enough=True, rate=0.1, low=0.04, high=0.21)
-    with CaptureQueriesContext(connection) as many:
-        body = manager_client.get("/review/metrics/").content.decode()
-    assert body.count('class="whisker"') == 18
-    assert len(many) == len(few)
+    assert '<option value="90d" selected>' in body
+    assert "No production deployment finished" in body
+
+
+def test_it_counts_deployments_per_week_over_the_days_that_exist(manager_client, settings):
+    settings.ANALYSIS_METRICS_MIN_SAMPLE = 1
+    ship(ServiceFactory(), "none", count=14, days_ago=0)
+
+    body = manager_client.get("/review/metrics/").content.decode()
+
+    # 14 deployments today: the first data is today, so one day of a 90-day period, 98 a week.
+    assert ">98.0<" in body
 
 
 def test_it_shows_what_the_ai_split_rests_on_for_the_period(manager_client):
-    from tests.factories import AIProvenanceFactory, DeploymentFactory
-
-    snapshot("all", deployments=4, failures=0, enough=False)
-    within = END - timedelta(days=3)
+    within = timezone.now() - timedelta(days=3)
     for confidence, level in [
         ("line_level", "assisted"),
         ("heuristic", "assisted"),
@@ -118,7 +107,7 @@ def test_it_shows_what_the_ai_split_rests_on_for_the_period(manager_client):
         deployment = DeploymentFactory(finished_at=within)
         AIProvenanceFactory(change=deployment.change, confidence=confidence, level=level)
     DeploymentFactory(finished_at=within)  # never evaluated: unknown
-    DeploymentFactory(finished_at=END - timedelta(days=60))  # another period
+    DeploymentFactory(finished_at=timezone.now() - timedelta(days=200))  # outside the 90 days
 
     body = manager_client.get("/review/metrics/").content.decode()
 

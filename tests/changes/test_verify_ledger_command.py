@@ -12,9 +12,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ledger():
     change = ChangeFactory()
-    signer = PersonFactory()
     return [
-        signoff_append(change=change, signer=signer, decision="approve", note=f"entry {n}") for n in range(3)
+        signoff_append(change=change, signer=PersonFactory(), decision="approve", note=f"entry {n}")
+        for n in range(3)
     ]
 
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from accountability.analysis.suspects import suspects_refresh
 from django.test import Client
 
 from accountability.analysis.graph import graph_get
 from accountability.analysis.services import change_analyze
+from accountability.analysis.suspects import suspects_refresh
 from accountability.api.tokens import token_create
 from accountability.catalog.models import Dependency, Service
 from accountability.changes.models import Change, Deployment

@@ -34,7 +34,10 @@ def test_it_records_sign_off_gap_and_suspect_actions_and_shows_them_to_admins(cl
     client.force_login(user_with_role("viewer", username="manager"))
     client.post(f"/review/gaps/{gap.pk}/acknowledge/", {"note": "Known"})
     client.force_login(user_with_role("commander"))
-    client.post(f"/incidents/{suspect.incident_id}/suspects/{suspect.pk}/verdict/", {"verdict": "ruled_out"})
+    client.post(
+        f"/incidents/{suspect.incident_id}/suspects/{suspect.pk}/verdict/",
+        {"verdict": "ruled_out", "sure": "on"},
+    )
 
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     body = client.get("/admin/audit/auditevent/").content.decode()
