@@ -47,6 +47,10 @@ def page(**overrides) -> Row:
 MATRIX: dict[str, Row] = {
     "home": page(),
     "healthz": Row("get", dict.fromkeys(ROLES, 200)),
+    # A monitor's door: a session grants nothing; only METRICS_TOKEN or an allowed address (test_metrics.py).
+    "metrics": Row("get", dict.fromkeys(ROLES, 403)),
+    # Everyone signed in chooses what reaches them; users not linked to a person see why nothing does.
+    "notify:settings": page(),
     "login": Row("get", {"anonymous": 200, "viewer": 302, "owner": 302, "commander": 302, "admin": 302}),
     "logout": Row("post", dict.fromkeys(ROLES, 302)),
     "catalog:search": page(),
