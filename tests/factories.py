@@ -20,6 +20,7 @@ from accountability.api.models import ApiToken, GateDecision, ProtectionRuleRequ
 from accountability.audit.models import AuditEvent
 from accountability.catalog.models import (
     Dependency,
+    EnvironmentMapping,
     Membership,
     OnCallShift,
     PathOwner,
@@ -41,6 +42,7 @@ from accountability.changes.models import (
 )
 from accountability.incidents.models import Incident, IncidentEvent, SuspectChange
 from accountability.ingest.models import Delivery, Source
+from accountability.notify.models import Notification, NotificationSettings, PagerDutyIntegration
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -436,6 +438,42 @@ class ProtectionRuleRequestFactory(factory.django.DjangoModelFactory):
     sha = factory.Sequence(fake_sha)
     callback_url = "https://api.github.com/repos/acme/payments-api/actions/runs/1/deployment_protection_rule"
     requested_at = factory.LazyFunction(timezone.now)
+
+
+class EnvironmentMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EnvironmentMapping
+
+    pattern = factory.Sequence(lambda n: f"preview-{n}-*")
+    environment = EnvironmentMapping.Kind.EPHEMERAL
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    key = factory.Sequence(lambda n: f"incident:{n}:top:none:email:team@example.com")
+    trigger = Notification.Trigger.INCIDENT
+    channel = Notification.Channel.EMAIL
+    recipient = "team@example.com"
+    subject = "Incident: checkout errors"
+    body = "Payments API: owner of record Jane Doe"
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class NotificationSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationSettings
+
+    person = factory.SubFactory(PersonFactory)
+
+
+class PagerDutyIntegrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PagerDutyIntegration
+
+    service = factory.SubFactory(ServiceFactory)
+    routing_key = "737ea619db564d41bd9824063e1f6b08"
 
 
 def user_with_role(role: str, *, username: str = "", person: Person | None = None, **kwargs):
