@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 router = Router(tags=["intake"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# 413: a body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE, answered in JSON before validation (api/urls.py);
+# a git-ai note may be a megabyte by itself, so a pipeline can meet it.
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422)}
 
 
 def _external_id(*, event: str, token: ApiToken, key: str | None, target: str, body: bytes) -> str:

@@ -44,6 +44,7 @@ def _environment() -> dict:
         CELERY_QUEUE=QUEUE,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="bench-only-secret-key-0123456789-0123456789-abcdef",  # noqa: S106
+        LEDGER_CHECKPOINT_KEY="devtools-only-ledger-checkpoint-key",
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",
         LOG_LEVEL="WARNING",

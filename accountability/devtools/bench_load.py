@@ -140,6 +140,7 @@ def _environment(queue: str) -> dict[str, str]:
         DJANGO_DEBUG="0",
         # The key that encrypted the sources' secrets in this process must decrypt them in the servers.
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        LEDGER_CHECKPOINT_KEY=settings.LEDGER_CHECKPOINT_KEY,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",
         LOG_LEVEL="WARNING",
