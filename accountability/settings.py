@@ -389,6 +389,9 @@ if not GITHUB_APP_PRIVATE_KEY and os.environ.get("GITHUB_APP_PRIVATE_KEY_PATH"):
         GITHUB_APP_PRIVATE_KEY = Path(os.environ["GITHUB_APP_PRIVATE_KEY_PATH"]).read_text()
     except OSError as error:
         raise ImproperlyConfigured(f"GITHUB_APP_PRIVATE_KEY_PATH cannot be read: {error}") from None
+# The installation that writes commit statuses (the gate's answer on the pull request) for repositories whose
+# protection requests have not named one yet; 0 = only those. Needs the app's "Commit statuses: write".
+GITHUB_APP_INSTALLATION_ID = env_int("GITHUB_APP_INSTALLATION_ID", 0) or None
 # GitHub waits up to 30 days on a protection rule; a rejected deployment is re-evaluated (and approved once
 # the gate allows it) for this long after it was requested.
 GATE_PROTECTION_WATCH_HOURS = env_int("GATE_PROTECTION_WATCH_HOURS", 24)

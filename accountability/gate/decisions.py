@@ -12,6 +12,7 @@ from accountability.api.models import ApiToken, GateDecision
 from accountability.catalog.environments import environment_classify
 from accountability.catalog.models import Service
 from accountability.changes.models import Change
+from accountability.gate.commit_status import commit_status_queue
 from accountability.notify.triggers import signoff_needed_notify
 
 DENY = GateDecision.Outcome.DENY
@@ -137,12 +138,24 @@ def gate_decide(
 
 
 def gate_decision_store(*, decision: GateDecision) -> None:
-    """Keep a decision; a deny for a missing or invalid sign-off tells the owner and the team at once."""
+    """Keep a decision; a deny for a missing or invalid sign-off tells the owner and the team at once, and
+    a production answer is written back to GitHub as a commit status."""
     decision.save(force_insert=True)
+    commit_status_queue(decision=decision)
     if decision.decision == DENY and decision.change is not None:
         signoff_needed_notify(
             change=decision.change, environment=decision.environment, controls=decision.controls
         )
+
+
+def gate_status_refresh(*, change: Change) -> None:
+    """After a sign-off: what the gate would now answer for production, written back to GitHub (not
+    stored as a decision: nobody asked the gate)."""
+    if change.service_id is not None:
+        decision = gate_evaluate(
+            service_slug=change.service.slug, sha=change.sha, environment="production", service=change.service
+        )
+        commit_status_queue(decision=decision)
 
 
 def gate_failed_controls(*, decision: GateDecision) -> list[dict]:

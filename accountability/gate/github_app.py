@@ -48,7 +48,7 @@ def _headers(credential: str) -> dict:
     }
 
 
-def _post(url: str, *, credential: str, body: dict | None = None) -> requests.Response:
+def github_post(url: str, *, credential: str, body: dict | None = None) -> requests.Response:
     try:
         response = requests.post(url, json=body, headers=_headers(credential), timeout=TIMEOUT_SECONDS)
     except (requests.ConnectionError, requests.Timeout) as error:
@@ -60,6 +60,11 @@ def _post(url: str, *, credential: str, body: dict | None = None) -> requests.Re
 
 def _cache_key(installation_id: int) -> str:
     return f"github-app:installation-token:{installation_id}"
+
+
+def installation_token_forget(*, installation_id: int) -> None:
+    """Drop a cached token GitHub no longer accepts (a 401: revoked before its expiry)."""
+    cache.delete(_cache_key(installation_id))
 
 
 def installation_token(*, installation_id: int) -> str:
@@ -74,7 +79,7 @@ def installation_token(*, installation_id: int) -> str:
     except (ValueError, TypeError, jwt.PyJWTError) as error:
         raise GitHubAppError(f"GITHUB_APP_PRIVATE_KEY cannot sign a JWT: {error}") from None
     url = f"{settings.GITHUB_API_URL}/app/installations/{installation_id}/access_tokens"
-    response = _post(url, credential=credential)
+    response = github_post(url, credential=credential)
     if response.status_code != 201:
         raise GitHubAppError(
             f"no installation token for {installation_id}: GitHub answered {response.status_code}"
@@ -108,10 +113,12 @@ def deployment_protection_answer(
     if not callback_url_allowed(callback_url):
         raise GitHubAppError(f"the callback URL {callback_url} is not on {settings.GITHUB_API_URL}")
     body = {"environment_name": environment_name, "state": state, "comment": comment}
-    response = _post(callback_url, credential=installation_token(installation_id=installation_id), body=body)
+    response = github_post(
+        callback_url, credential=installation_token(installation_id=installation_id), body=body
+    )
     if response.status_code == 401:
-        cache.delete(_cache_key(installation_id))
-        response = _post(
+        installation_token_forget(installation_id=installation_id)
+        response = github_post(
             callback_url, credential=installation_token(installation_id=installation_id), body=body
         )
     if response.status_code >= 300:

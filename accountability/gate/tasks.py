@@ -34,10 +34,13 @@ def protection_rules_reevaluate_task() -> None:
 
 @shared_task(name="gate.protection_rules_for_change", ignore_result=True)
 def protection_rules_for_change_task(change_id: int) -> None:
-    """After a sign-off (accountability/followups.py): answer again what still waits for this change."""
+    """After a sign-off (accountability/followups.py): answer again what still waits for this change, and
+    tell GitHub the gate's new answer for it."""
     from accountability.changes.models import Change
+    from accountability.gate.decisions import gate_status_refresh
     from accountability.gate.protection import protection_rules_schedule_for_change
 
-    change = Change.objects.filter(pk=change_id).first()
+    change = Change.objects.filter(pk=change_id).select_related("service__owner_team").first()
     if change is not None:
         protection_rules_schedule_for_change(change=change)
+        gate_status_refresh(change=change)

@@ -5,12 +5,15 @@ worth retrying (a 429 with its Retry-After, a 5xx, a timeout, a refused connecti
 what will never succeed (an unknown channel, a bad token, a refused address).
 """
 
+import hashlib
 import json
 import smtplib
+from typing import NoReturn
 from urllib.error import URLError
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.urls import reverse
 from slack_sdk import WebClient
@@ -21,6 +24,7 @@ from accountability.notify.messages import site_link
 from accountability.notify.models import Notification, PagerDutyIntegration
 
 TIMEOUT_SECONDS = 10
+SLACK_USER_CACHE_SECONDS = 24 * 3600
 # Slack's answers that mean "later", not "never" (https://docs.slack.dev/reference/methods/chat.postMessage).
 SLACK_TRANSIENT_ERRORS = {
     "ratelimited",
@@ -42,11 +46,40 @@ class Permanent(Exception):
 
 
 def slack_send(notification: Notification) -> str:
+    """A message to a team's channel (its name or id, as the catalog holds it)."""
+    return _slack_post(_slack_client(), channel=notification.recipient, notification=notification)
+
+
+def slack_direct_send(notification: Notification) -> str:
+    """A direct message to the person whose e-mail is the recipient: Slack finds the user by e-mail
+    (users.lookupByEmail, scope users:read.email), and a bot's chat.postMessage to a user id lands in the
+    app's conversation with them. The user id is cached for a day, per workspace token: people rarely
+    change workspaces, and a new token may be another workspace."""
+    client = _slack_client()
+    email = notification.recipient.lower()
+    workspace = hashlib.sha256(settings.SLACK_BOT_TOKEN.encode()).hexdigest()[:16]
+    key = f"slack-user:{workspace}:{email}"
+    user_id = cache.get(key)
+    if user_id is None:
+        try:
+            user_id = client.users_lookupByEmail(email=email)["user"]["id"]
+        except SlackApiError as error:
+            if error.response.get("error") == "users_not_found":
+                raise Permanent(f"no Slack user has the address {email}") from None
+            _slack_raise(error)
+        except (SlackClientError, URLError, TimeoutError, ConnectionError) as error:
+            raise Transient(f"Slack could not be reached: {error}") from None
+        cache.set(key, user_id, timeout=SLACK_USER_CACHE_SECONDS)
+    return _slack_post(client, channel=user_id, notification=notification)
+
+
+def _slack_client() -> WebClient:
     if not settings.SLACK_BOT_TOKEN:
         raise Permanent("SLACK_BOT_TOKEN is not set")
-    client = WebClient(
-        token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL, timeout=TIMEOUT_SECONDS
-    )
+    return WebClient(token=settings.SLACK_BOT_TOKEN, base_url=settings.SLACK_API_URL, timeout=TIMEOUT_SECONDS)
+
+
+def _slack_post(client: WebClient, *, channel: str, notification: Notification) -> str:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": notification.body[:2900]}}]
     if notification.link:
         blocks.append(
@@ -57,19 +90,22 @@ def slack_send(notification: Notification) -> str:
         )
     try:
         response = client.chat_postMessage(
-            channel=notification.recipient, text=notification.subject, blocks=blocks, unfurl_links=False
+            channel=channel, text=notification.subject, blocks=blocks, unfurl_links=False
         )
     except SlackApiError as error:
-        status, code = error.response.status_code, error.response.get("error", "")
-        if status == 429:
-            retry_after = _seconds(error.response.headers.get("Retry-After"))
-            raise Transient("Slack answered 429", retry_after=retry_after) from None
-        if status >= 500 or code in SLACK_TRANSIENT_ERRORS:
-            raise Transient(f"Slack answered {status} {code}".strip()) from None
-        raise Permanent(f"Slack refused the message: {code or status}") from None
+        _slack_raise(error)
     except (SlackClientError, URLError, TimeoutError, ConnectionError) as error:
         raise Transient(f"Slack could not be reached: {error}") from None
     return str(response.get("ts", ""))
+
+
+def _slack_raise(error: SlackApiError) -> NoReturn:
+    status, code = error.response.status_code, error.response.get("error", "")
+    if status == 429:
+        raise Transient("Slack answered 429", retry_after=_seconds(error.response.headers.get("Retry-After")))
+    if status >= 500 or code in SLACK_TRANSIENT_ERRORS:
+        raise Transient(f"Slack answered {status} {code}".strip())
+    raise Permanent(f"Slack refused the message: {code or status}")
 
 
 def email_send(notification: Notification) -> str:
@@ -140,6 +176,7 @@ def _pagerduty_post(url: str, *, body: dict, headers: dict) -> requests.Response
 
 SENDERS = {
     Notification.Channel.SLACK: slack_send,
+    Notification.Channel.SLACK_DIRECT: slack_direct_send,
     Notification.Channel.EMAIL: email_send,
     Notification.Channel.PAGERDUTY_CHANGE: pagerduty_change_send,
     Notification.Channel.PAGERDUTY_NOTE: pagerduty_note_send,

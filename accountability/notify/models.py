@@ -19,12 +19,15 @@ class Notification(models.Model):
         DEPLOYMENT = "deployment", "production deployment"
         GAP = "gap", "new high-severity gap"
         DIGEST = "digest", "weekly digest"
+        GATE = "gate", "gate answer on GitHub"
 
     class Channel(models.TextChoices):
         SLACK = "slack", "Slack"
+        SLACK_DIRECT = "slack_direct", "Slack direct message"
         EMAIL = "email", "e-mail"
         PAGERDUTY_CHANGE = "pagerduty_change", "PagerDuty change event"
         PAGERDUTY_NOTE = "pagerduty_note", "PagerDuty incident note"
+        GITHUB_STATUS = "github_status", "GitHub commit status"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -36,7 +39,10 @@ class Notification(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     recipient = models.CharField(
         max_length=300,
-        help_text="a Slack channel, an e-mail address, a service slug, or a PagerDuty incident id",
+        help_text=(
+            "a Slack channel, an e-mail address (of a mailbox or a Slack user), a service slug, "
+            "a PagerDuty incident id, or owner/repo@sha for a GitHub commit status"
+        ),
     )
     subject = models.CharField(
         max_length=300, help_text="a one-line summary: the e-mail subject, Slack's fallback"

@@ -40,6 +40,8 @@ def signoff_needed_notify(*, change: Change, environment: str, controls: list[di
     owner = change.service.owner_of_record
     if owner is not None and owner.email and owner.is_active:
         recipients.append((Notification.Channel.EMAIL, owner.email, owner))
+        if settings.SLACK_BOT_TOKEN:
+            recipients.append((Notification.Channel.SLACK_DIRECT, owner.email, owner))
     team = change.service.owner_team
     if team is not None and team.chat_channel and settings.SLACK_BOT_TOKEN:
         recipients.append((Notification.Channel.SLACK, team.chat_channel, None))

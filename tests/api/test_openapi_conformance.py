@@ -22,7 +22,9 @@ MAX_EXAMPLES = 30
 # Invalid data is rejected with these codes. 413 is among them: a generated body past Django's upload limit is
 # refused whole (documented on every writing operation) before its fields are read.
 REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
-CONFIG = schemathesis.Config.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}}})
+CONFIG = schemathesis.Config.from_dict(
+    {"checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}}}
+)
 
 # Loaded at collection through the WSGI app: serving the document needs no database.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, config=CONFIG)

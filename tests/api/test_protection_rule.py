@@ -9,14 +9,11 @@ import copy
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from werkzeug import Response
@@ -34,6 +31,7 @@ from accountability.gate.tasks import protection_rules_reevaluate_task
 from accountability.ingest.adapters.github import GitHubEvent
 from accountability.ingest.models import Delivery, Source
 from tests.api.builders import change_awaiting_signoff
+from tests.api.github_peer import APP_ID, CALLBACK_PATH, INSTALLATION, STATUSES_PREFIX, TOKEN_PATH
 from tests.conftest import wait_until
 from tests.factories import SourceFactory
 
@@ -41,33 +39,6 @@ pytestmark = pytest.mark.django_db
 
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures/github/deployment_protection_rule"
 SECRET = "It's a Secret to Everybody"
-APP_ID = "271828"
-INSTALLATION = 4242
-CALLBACK_PATH = "/repos/acme/payments/actions/runs/99/deployment_protection_rule"
-TOKEN_PATH = f"/app/installations/{INSTALLATION}/access_tokens"
-
-
-@pytest.fixture(scope="module")
-def app_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture
-def github(httpserver, settings, app_key):
-    """pytest-httpserver playing GitHub's API: mints installation tokens and takes protection-rule answers."""
-    settings.GITHUB_API_URL = httpserver.url_for("").rstrip("/")
-    settings.GITHUB_APP_ID = APP_ID
-    settings.GITHUB_APP_PRIVATE_KEY = app_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    cache.delete(f"github-app:installation-token:{INSTALLATION}")
-    expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    httpserver.expect_request(TOKEN_PATH, method="POST").respond_with_json(
-        {"token": "ghs_installation_token", "expires_at": expires}, status=201
-    )
-    httpserver.expect_request(CALLBACK_PATH, method="POST").respond_with_response(Response(status=204))
-    yield httpserver
-    cache.delete(f"github-app:installation-token:{INSTALLATION}")
 
 
 @pytest.fixture
@@ -285,7 +256,8 @@ def test_it_closes_a_request_whose_callback_is_not_on_githubs_api_host(
     request = ProtectionRuleRequest.objects.get()
     assert request.state == "closed"
     assert "is not on" in request.error
-    assert github.log == []
+    # GitHub's own API saw only the token and the commit status of the (denied) change: no answer went out.
+    assert {request.path for request, _ in github.log} <= {TOKEN_PATH, f"{STATUSES_PREFIX}{change.sha}"}
 
 
 def test_it_stores_the_real_sample_and_closes_it_for_want_of_an_installation(

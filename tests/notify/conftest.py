@@ -1,6 +1,7 @@
 """Real protocol peers for the outbound channels: Slack's Web API on a local HTTP server, an SMTP server."""
 
 import json
+import secrets
 import socket
 from email import message_from_bytes
 from email.policy import default as email_policy
@@ -11,8 +12,6 @@ from werkzeug import Response
 
 from tests.ingest.conftest import eager_tasks  # noqa: F401 (a fixture, shared)
 
-SLACK_TOKEN = "xoxb-test-token"
-
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -20,17 +19,41 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class SlackPeer:
-    """Answers chat.postMessage as Slack documents it, and keeps every call it received."""
+def _slack_answer(body: dict) -> Response:
+    return Response(json.dumps(body), content_type="application/json")
 
-    def __init__(self, httpserver):
-        self.httpserver = httpserver
+
+class SlackPeer:
+    """Answers chat.postMessage and users.lookupByEmail as Slack documents them, and keeps every call."""
+
+    def __init__(self, httpserver, token: str):
+        self.httpserver, self.token = httpserver, token
         self.calls: list[dict] = []
+        self.lookups: list[str] = []
+        self.users: dict[str, str] = {}  # e-mail address -> Slack user id
         self.answers: list[Response] = []  # queued answers first, then ok
         httpserver.expect_request("/api/chat.postMessage", method="POST").respond_with_handler(self._handle)
+        httpserver.expect_request("/api/users.lookupByEmail", method="POST").respond_with_handler(
+            self._lookup
+        )
+
+    def _lookup(self, request):
+        # slack-sdk sends the arguments form-encoded; Slack answers users_not_found for an unknown address.
+        email = request.form.get("email", "")
+        self.lookups.append(email)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return Response(
+                json.dumps({"ok": False, "error": "invalid_auth"}), content_type="application/json"
+            )
+        if email not in self.users:
+            return Response(
+                json.dumps({"ok": False, "error": "users_not_found"}), content_type="application/json"
+            )
+        user = {"id": self.users[email], "profile": {"email": email}}
+        return Response(json.dumps({"ok": True, "user": user}), content_type="application/json")
 
     def _handle(self, request):
-        if request.headers.get("Authorization") != f"Bearer {SLACK_TOKEN}":
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
             return Response(
                 json.dumps({"ok": False, "error": "invalid_auth"}), content_type="application/json"
             )
@@ -54,11 +77,14 @@ class SlackPeer:
 @pytest.fixture
 def slack(httpserver, settings, monkeypatch):
     url = httpserver.url_for("/api/")
-    settings.SLACK_BOT_TOKEN, settings.SLACK_API_URL = SLACK_TOKEN, url
+    # A token of its own per test, as a workspace of its own: what one test's workspace told the product
+    # (a user's id, cached by token) never answers another's lookup.
+    token = f"xoxb-test-{secrets.token_hex(8)}"
+    settings.SLACK_BOT_TOKEN, settings.SLACK_API_URL = token, url
     # A worker process started after this reads the same peer from its environment.
-    monkeypatch.setenv("SLACK_BOT_TOKEN", SLACK_TOKEN)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
     monkeypatch.setenv("SLACK_API_URL", url)
-    return SlackPeer(httpserver)
+    return SlackPeer(httpserver, token)
 
 
 class Mailbox:

@@ -57,12 +57,40 @@ def test_a_deny_for_a_missing_signoff_emails_the_owner_once(
 def test_the_team_channel_hears_too_when_slack_is_configured(
     client, change, token, smtp, slack, eager_tasks, django_capture_on_commit_callbacks
 ):
+    slack.users["jane@example.com"] = "U0JANE"
     with django_capture_on_commit_callbacks(execute=True):
         ask_gate(client, token)
 
-    [call] = slack.calls
-    assert call["channel"] == "C0PAYMENTS"
-    assert "Owner of record: Jane Doe" in call["blocks"][0]["text"]["text"]
+    by_channel = {call["channel"]: call for call in slack.calls}
+    assert sorted(by_channel) == ["C0PAYMENTS", "U0JANE"]
+    assert "Owner of record: Jane Doe" in by_channel["C0PAYMENTS"]["blocks"][0]["text"]["text"]
+
+
+def test_the_owner_gets_a_direct_message_found_by_their_email(
+    client, change, token, smtp, slack, eager_tasks, django_capture_on_commit_callbacks
+):
+    slack.users["jane@example.com"] = "U0JANE"
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            ask_gate(client, token)
+
+    [direct] = [call for call in slack.calls if call["channel"] == "U0JANE"]
+    assert direct["text"] == "Sign-off needed: Payments API — Retry card captures twice"
+    assert f"/changes/{change.pk}/sign/" in direct["blocks"][-1]["elements"][0]["text"]
+    assert slack.lookups == ["jane@example.com"]
+
+
+def test_an_owner_unknown_to_slack_still_gets_the_email_and_the_reason_is_kept(
+    client, change, token, smtp, slack, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_gate(client, token)
+
+    assert [mail["To"] for mail in smtp.messages] == ["jane@example.com"]
+    assert [call["channel"] for call in slack.calls] == ["C0PAYMENTS"]
+    direct = Notification.objects.get(channel="slack_direct")
+    assert direct.status == "failed"
+    assert direct.last_error == "no Slack user has the address jane@example.com"
 
 
 def test_a_staging_deny_that_is_not_about_the_signoff_sends_nothing(
