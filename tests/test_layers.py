@@ -2,6 +2,7 @@
 
 Layers, lowest first; a module may import its own app and the layers below its own, never above:
 
+    logs, telemetry          what every process reports (log lines, Prometheus series): no app
     storable, followups, celery   shared helpers that import no app
     audit < catalog < changes < incidents   the domain (its models, services, selectors)
     ingest                   deliveries, receivers, adapters, pull jobs
@@ -24,6 +25,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "accountability"
 
 LAYERS = [
+    {"logs", "telemetry"},
     {"storable", "followups", "celery"},
     {"audit"},
     {"catalog"},

@@ -163,6 +163,11 @@ def run(stack: ExitStack, *, demo: bool) -> int:
     env = service_environment(stack)
     if not env.get("EMAIL_HOST"):
         env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(start_mail_sink(stack)))
+    # The worker's task series reach the dashboard's /metrics through here (accountability/telemetry.py).
+    metrics_dir = DATA_DIR / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     manage(env, "migrate", "--no-input", "-v", "0")
     if demo:
         manage(env, "seed_demo", "--if-empty")

@@ -19,6 +19,7 @@ from accountability.ingest.upserts import (
     batch_shared,
     unclaimed_repository,
 )
+from accountability.telemetry import delivery_apply_latency
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
         others = _claim_others(delivery_id=delivery_id, limit=batch_size - 1) if batch_size > 1 else []
         deliveries = Delivery.objects.select_related("source").filter(id__in=[delivery_id, *others])
         outcomes: dict[tuple[str, str], list[int]] = defaultdict(list)
+        applied: list[Delivery] = []
         retry = None
         with batch_shared():
             for delivery in deliveries.order_by("id"):
@@ -76,9 +78,11 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
                     retry = transient if delivery.id == delivery_id else retry
                     continue
                 outcomes[status, error[:2000]].append(delivery.id)
+                applied.append(delivery)
         now = timezone.now()
         for (status, error), ids in outcomes.items():
             Delivery.objects.filter(id__in=ids).update(status=status, error=error, processed_at=now)
+        _measure(deliveries=applied, outcomes=outcomes, at=now)
         if any(
             unclaimed_repository(error) for status, error in outcomes if status == Delivery.Status.IGNORED
         ):
@@ -86,6 +90,16 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
             analysis_schedule_unclaimed()
     if retry is not None:
         raise retry
+
+
+def _measure(*, deliveries: list[Delivery], outcomes: dict, at) -> None:
+    """Each applied delivery's time from receipt, for /metrics, and one log line carrying the request id
+    of the task (the receiver's, for the delivery it enqueued)."""
+    status_of = {delivery_id: status for (status, _), ids in outcomes.items() for delivery_id in ids}
+    for delivery in deliveries:
+        waited = (at - delivery.received_at).total_seconds()
+        delivery_apply_latency.labels(delivery.source.kind).observe(waited)
+        logger.info("delivery %s %s, %.3f s after receipt", delivery.id, status_of[delivery.id], waited)
 
 
 def _claim_others(*, delivery_id: int, limit: int) -> list[int]:

@@ -71,5 +71,7 @@ def receive(request: HttpRequest, kind: str, name: str) -> JsonResponse:
         logger.exception("webhook for %s/%s not stored: database unavailable", kind, name)
         return _error(503, "temporarily unable to store the delivery; retry later", **{"Retry-After": "30"})
     if not receipt.created:
+        logger.info("delivery %s from %s/%s received again: duplicate", receipt.delivery.id, kind, name)
         return JsonResponse({"status": "duplicate", "delivery": receipt.delivery.id}, status=200)
+    logger.info("delivery %s from %s/%s stored", receipt.delivery.id, kind, name)
     return JsonResponse({"status": "accepted", "delivery": receipt.delivery.id}, status=202)

@@ -1,15 +1,18 @@
 """Prometheus metrics of the product's own pager signals (DESIGN §17 "operable").
 
-Read from PostgreSQL at each scrape, through indexed, bounded queries: the deliveries waiting and the age of
-the oldest, the failed ones, the outbox by status, the gate's answers in the last hour. Redis keeps nothing
-that matters, so nothing here is counted in process memory that a restart would lose.
+The state of the work is read from PostgreSQL at each scrape, through indexed, bounded queries: the
+deliveries waiting and the age of the oldest, the failed ones, the outbox by status, the gate's answers in
+the last hour. Redis keeps nothing that matters, so no state is counted in process memory that a restart
+would lose. What processes measure as they work (request latency, task durations and failures, delivery
+apply latency) comes from accountability/telemetry.py.
 """
 
 import hmac
+import os
 
 from django.conf import settings
 from django.db import connection
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
@@ -25,9 +28,16 @@ def metrics_allowed(request) -> bool:
 
 
 def metrics_text() -> tuple[bytes, str]:
+    """The database's figures, then the processes' (accountability/telemetry.py): summed over every
+    process's file when PROMETHEUS_MULTIPROC_DIR is set, this process's own otherwise."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ProductCollector())
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        processes = CollectorRegistry(auto_describe=False)
+        multiprocess.MultiProcessCollector(processes)
+    else:
+        processes = REGISTRY
+    return generate_latest(registry) + generate_latest(processes), CONTENT_TYPE_LATEST
 
 
 class ProductCollector(Collector):

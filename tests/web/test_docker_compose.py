@@ -28,8 +28,9 @@ def test_it_has_the_production_services():
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_every_variable_it_sets_is_read_by_the_settings(service):
     variables = set(COMPOSE["services"][service]["environment"])
-    # migrate's grant_app_role reads the app role's password itself (it is no setting of the app).
-    assert variables - settings_variables() - {"APP_DB_PASSWORD"} == set()
+    # migrate's grant_app_role reads the app role's password itself (it is no setting of the app);
+    # prometheus_client reads PROMETHEUS_MULTIPROC_DIR itself (accountability/telemetry.py).
+    assert variables - settings_variables() - {"APP_DB_PASSWORD", "PROMETHEUS_MULTIPROC_DIR"} == set()
 
 
 def test_it_sets_what_production_settings_require():
@@ -115,3 +116,17 @@ def test_nginx_buffers_requests_in_front_of_gunicorn_with_timeouts():
 def test_production_needs_the_ledger_checkpoint_key():
     env = COMPOSE["services"]["web"]["environment"]
     assert env["LEDGER_CHECKPOINT_KEY"].startswith("${LEDGER_CHECKPOINT_KEY:?")
+
+
+def test_web_and_worker_share_the_directory_of_their_prometheus_series():
+    mounts = {}
+    for service in ("web", "worker"):
+        directory = COMPOSE["services"][service]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        [volume] = [
+            mount.split(":")[0]
+            for mount in COMPOSE["services"][service]["volumes"]
+            if mount.endswith(f":{directory}")
+        ]
+        mounts[service] = (volume, directory)
+    assert mounts["web"] == mounts["worker"]
+    assert mounts["web"][0] in COMPOSE["volumes"]
