@@ -1,5 +1,7 @@
 """/metrics: the product's own pager signals in Prometheus' format, for a monitor and nobody else."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,3 +82,22 @@ def test_the_alert_rules_name_series_the_endpoint_exports(client, token, setting
     }
     for rule in rules:
         assert any(name in rule["expr"] for name in exported), rule["alert"]
+
+
+def test_every_grafana_panel_queries_series_the_endpoint_exports(client, token, settings):
+    client.get("/healthz")  # one request measured, so the latency histogram has a sample
+    exported = {
+        family.name
+        for family in text_string_to_metric_families(
+            client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").content.decode()
+        )
+    }
+    dashboard = json.loads((settings.BASE_DIR / "docs/monitoring/grafana-dashboard.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert len(expressions) >= 10
+    for expression in expressions:
+        # Histograms and counters are exported as families whose samples add _bucket, _count, _total.
+        names = set(re.findall(r"accountability_[a-z_]+", expression))
+        assert names, expression
+        for name in names:
+            assert re.sub(r"_(bucket|count|sum|total)$", "", name) in exported, expression
