@@ -10,6 +10,8 @@ Called by accountability/analysis/bench.py (same database, same table) once the 
   back): the risk review, filtered, as a full page and as its htmx partial, the who-owns-what search and
   the service page; p95 and partial size;
 - enqueue → applied lag at 100 deliveries/s with one worker process;
+- incident delivered → suspects visible, one PagerDuty incident at a time, one worker;
+- the receiver's capacity beside bare Django's (devtools/bench_anchor.py), with and without a Redis push;
 - backfill of historical events through `manage.py backfill_deliveries` (COPY into staging, one upsert).
 
 Every load is bounded in count and time. gunicorn and the worker are started here, on a free port and a
@@ -31,10 +33,15 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEPLOYMENT_SAMPLE = BASE_DIR / "tests/fixtures/github/deployment/00-created.json"
+INCIDENT_SAMPLE = (
+    BASE_DIR
+    / "tests/fixtures/pagerduty/developer-docs/webhooks-v3/wh-02-payload-incident.priority_updated.json"
+)
 SECRET = "bench-webhook-secret"  # noqa: S105 - a secret of the throwaway bench database
 REPOSITORY = "Codertocat/Hello-World"  # the sample's repository, listed on a bench service of its own
 
@@ -47,12 +54,14 @@ class LoadPlan:
     lag_seconds: int
     page_requests_per_user: int
     backfill_events: int
+    anchor_requests: int
+    incident_count: int
 
 
 PLANS = {
     # §16: 500/s for 10 minutes (300,000 deliveries).
-    "full": LoadPlan(500, 600, 100, 60, 10, 1_000_000),
-    "small": LoadPlan(200, 10, 100, 10, 3, 50_000),
+    "full": LoadPlan(500, 600, 100, 60, 10, 1_000_000, 20_000, 100),
+    "small": LoadPlan(200, 10, 100, 10, 3, 50_000, 3_000, 20),
 }
 USERS = 20
 
@@ -150,12 +159,12 @@ def _environment(queue: str) -> dict[str, str]:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], *, workers: int):
+def gunicorn(env: dict[str, str], *, workers: int, app: str = "accountability.wsgi"):
     port = _free_port()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            "accountability.wsgi",
+            app,
             # BENCH_WEB_ARGS replaces the worker model, e.g. "--worker-class gthread --workers 3 --threads 8".
             *(os.environ.get("BENCH_WEB_ARGS", "").split() or ("--workers", str(workers))),
             *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
@@ -356,6 +365,95 @@ def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     ]
 
 
+ANCHOR_ROUNDS = 3
+ANCHOR_CONNECTIONS = 32
+
+
+def measure_anchor(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
+    """The product's receiver beside bare Django (accountability/devtools/bench_anchor.py), with and without
+    a Redis push, each under the same gunicorn (4 workers) and the same load: unique signed deliveries back
+    to back from 32 connections, the three servers in turn, three rounds, medians. The load generator shares
+    the two cores with the servers, so absolute rates are lower than a separate client would see; it loads
+    each server alike, which is what the ratios need."""
+    from statistics import median
+
+    from django.db import connection
+
+    from accountability.devtools.bench_anchor import CREATE_TABLE, TABLE
+
+    source = _source("bench-anchor")
+    template = json.loads(DEPLOYMENT_SAMPLE.read_text())
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_TABLE)
+    servers = {
+        "product": ("accountability.wsgi", {}),
+        "bare Django": ("accountability.devtools.bench_anchor", {}),
+        "bare Django + Redis push": ("accountability.devtools.bench_anchor", {"BENCH_ANCHOR_PUSH": "1"}),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in servers}
+    p99s: dict[str, list[float]] = {name: [] for name in servers}
+    count = plan.anchor_requests
+    try:
+        for round_number in range(ANCHOR_ROUNDS):
+            for name, (app, extra) in servers.items():
+                deliveries = SignedDeployments(template, f"{os.urandom(3).hex()}a{round_number}")
+                result = _capacity(
+                    {**env, **extra}, app, f"/webhooks/github/{source.name}/", deliveries, count
+                )
+                answered = result.statuses.get(202, 0)
+                rates[name].append(answered / result.elapsed)
+                p99s[name].append(result.percentile(0.99))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        _forget_deliveries(source)
+        _drop_redis_list(f"{TABLE}:queue")
+    rate = {name: median(values) for name, values in rates.items()}
+    p99 = {name: median(values) for name, values in p99s.items()}
+    # A server that answered no 202 at all has no rate to divide by: its ratio reads nan, never met.
+    floor, pushed = rate["bare Django"] or float("nan"), rate["bare Django + Redis push"] or float("nan")
+    return [
+        (
+            f"webhook receive capacity, {ANCHOR_CONNECTIONS} connections back to back, median of "
+            f"{ANCHOR_ROUNDS}: " + " / ".join(servers),
+            "-",
+            " / ".join(f"{rate[name]:,.0f}" for name in servers) + "/s",
+            None,
+        ),
+        (
+            "  p99 at that load: " + " / ".join(servers),
+            "-",
+            " / ".join(f"{p99[name]:.0f}" for name in servers) + " ms",
+            None,
+        ),
+        (
+            "  product as a share of bare Django + Redis push",
+            ">= 0.8",
+            f"{rate['product'] / pushed:.2f}",
+            rate["product"] >= 0.8 * pushed,
+        ),
+        ("  product as a share of bare Django", "-", f"{rate['product'] / floor:.2f}", None),
+    ]
+
+
+def _capacity(env: dict[str, str], app: str, path: str, deliveries, count: int) -> LoadResult:
+    """`count` deliveries back to back from ANCHOR_CONNECTIONS connections, after 200 to warm up."""
+    with gunicorn(env, workers=4, app=app) as port:
+        http_load(port=port, request=lambda n: ("POST", path, *deliveries(-n - 1)), count=200, threads=8)
+        return http_load(
+            port=port,
+            request=lambda n: ("POST", path, *deliveries(n)),
+            count=count,
+            threads=ANCHOR_CONNECTIONS,
+        )
+
+
+def _drop_redis_list(key: str) -> None:
+    import redis
+
+    redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).delete(key)
+
+
 def measure_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     from django.db import connection
 
@@ -403,6 +501,81 @@ def measure_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
             "p99 <= 5 s",
             f"{p50:.2f} / {p99:.2f} s",
             p99 <= 5 and processed == count,
+        )
+    ]
+
+
+def _incident_deliveries(count: int, run: str) -> list[tuple[str, bytes]]:
+    """`count` signed PagerDuty incidents (the real sample), each on a service whose latest production
+    deployment finished ten minutes before it began: (incident id, body)."""
+    from accountability.catalog.models import Service
+    from accountability.changes.models import Deployment
+
+    template = json.loads(INCIDENT_SAMPLE.read_text())
+    recent = (
+        Deployment.objects.filter(environment="production", status="succeeded", finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("change__service_id", "finished_at")[: count * 5]
+    )
+    chosen: dict[int, object] = {}
+    for service_id, finished in recent:
+        chosen.setdefault(service_id, finished)
+    incidents = []
+    for number, (service_id, finished) in enumerate(list(chosen.items())[:count]):
+        pagerduty_id = f"PB{run}{number}"[:64]
+        Service.objects.filter(pk=service_id).update(pagerduty_service_id=pagerduty_id)
+        began = (finished + timedelta(minutes=10)).isoformat()
+        data = {**template["event"]["data"], "id": f"PINC{run}{number}", "created_at": began}
+        data["service"] = {**data["service"], "id": pagerduty_id}
+        event = {**template["event"], "id": f"bench-{run}-{number}", "occurred_at": began, "data": data}
+        incidents.append((data["id"], json.dumps({"event": event}).encode()))
+    return incidents
+
+
+def measure_incident_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
+    """One worker, the beat off: each incident posted as a signed PagerDuty delivery, then the clock runs
+    until its ranked suspects are in the database (what the incident page shows), polled every 20 ms;
+    one incident at a time, as they come."""
+    from accountability.catalog.models import Service
+    from accountability.incidents.models import Incident, SuspectChange
+    from accountability.ingest.models import Source
+    from accountability.ingest.services import source_create
+
+    source = Source.objects.filter(name="bench-pagerduty").first() or source_create(
+        kind=Source.Kind.PAGERDUTY, name="bench-pagerduty", secret=SECRET
+    )
+    run = os.urandom(3).hex()
+    incidents = _incident_deliveries(plan.incident_count, run)
+    path = f"/webhooks/pagerduty/{source.name}/"
+    latencies, ranked = [], 0
+    try:
+        with celery_worker(env), gunicorn(env, workers=2) as port:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for incident_id, body in incidents:
+                signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                headers = {"Content-Type": "application/json", "X-PagerDuty-Signature": f"v1={signature}"}
+                sent = time.perf_counter()
+                connection.request("POST", path, body=body, headers=headers)
+                connection.getresponse().read()
+                suspects = SuspectChange.objects.filter(incident__external_id=incident_id)
+                while not suspects.exists() and time.perf_counter() - sent < 60:
+                    time.sleep(0.02)
+                latencies.append(time.perf_counter() - sent)
+                ranked += suspects.exists()
+            connection.close()
+    finally:
+        Incident.objects.filter(external_id__startswith=f"PINC{run}").delete()
+        Service.objects.filter(pagerduty_service_id__startswith=f"PB{run}").update(pagerduty_service_id="")
+        _forget_deliveries(source)
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2]
+    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+    return [
+        (
+            f"incident delivered -> suspects visible p50 / p99, 1 worker, {ranked}/{len(incidents)} ranked",
+            "p99 <= 5 s",
+            f"{p50:.2f} / {p99:.2f} s",
+            p99 <= 5 and ranked == len(incidents),
         )
     ]
 
@@ -554,9 +727,12 @@ def measure_load(scale: str) -> list[tuple]:
     _settle()
     # The figures depend on what else runs on the machine; the load average is printed beside them.
     print("load average before the HTTP measurements: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
-    # BENCH_LOAD=receive,lag,pages,backfill (the default: all) runs some of them.
-    chosen = set(os.environ.get("BENCH_LOAD", "receive,lag,pages,backfill").split(","))
+    # BENCH_LOAD=anchor,receive,lag,incidents,pages,backfill (the default: all) runs some of them.
+    chosen = set(os.environ.get("BENCH_LOAD", "anchor,receive,lag,incidents,pages,backfill").split(","))
     try:
+        if "anchor" in chosen:
+            rows += measure_anchor(plan, env)
+            _drop_queue(queue)
         if "receive" in chosen:
             rows += measure_receive(plan, env)
             # The drain stops once every delivery is applied; the tasks of those that other tasks' batches
@@ -564,6 +740,8 @@ def measure_load(scale: str) -> list[tuple]:
             _drop_queue(queue)
         if "lag" in chosen:
             rows += measure_lag(plan, env)
+        if "incidents" in chosen:
+            rows += measure_incident_lag(plan, env)
         if "pages" in chosen:
             rows += measure_pages(plan, env)
         if "backfill" in chosen:
