@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from accountability.notify.models import Notification, PagerDutyIntegration
+from accountability.notify.preview import notification_preview
 from accountability.notify.services import notification_resend
 
 
@@ -18,8 +19,17 @@ class NotificationAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "channel", "trigger")
     search_fields = ("recipient", "subject", "key")
-    readonly_fields = [field.name for field in Notification._meta.fields]
+    readonly_fields = ["preview", *(field.name for field in Notification._meta.fields)]
     actions = ["resend"]
+
+    @admin.display(description="As it lands")
+    def preview(self, notification: Notification):
+        if notification.channel in (
+            Notification.Channel.GITHUB_STATUS,
+            Notification.Channel.PAGERDUTY_CHANGE,
+        ):
+            return "—"  # structured (JSON) for an API: its body below is what was sent
+        return notification_preview(notification)
 
     def has_add_permission(self, request) -> bool:
         return False
