@@ -545,9 +545,10 @@ def measure_incident_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
         kind=Source.Kind.PAGERDUTY, name="bench-pagerduty", secret=SECRET
     )
     run = os.urandom(3).hex()
-    incidents = _incident_deliveries(plan.incident_count, run)
+    # The first one warms the worker's pool process up (Django's import, the first connection): not counted.
+    incidents = _incident_deliveries(plan.incident_count + 1, run)
     path = f"/webhooks/pagerduty/{source.name}/"
-    latencies, ranked = [], 0
+    outcomes = []  # (seconds until suspects were visible, whether they were), one per incident
     try:
         with celery_worker(env), gunicorn(env, workers=2) as port:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -560,22 +561,23 @@ def measure_incident_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
                 suspects = SuspectChange.objects.filter(incident__external_id=incident_id)
                 while not suspects.exists() and time.perf_counter() - sent < 60:
                     time.sleep(0.02)
-                latencies.append(time.perf_counter() - sent)
-                ranked += suspects.exists()
+                outcomes.append((time.perf_counter() - sent, suspects.exists()))
             connection.close()
     finally:
         Incident.objects.filter(external_id__startswith=f"PINC{run}").delete()
         Service.objects.filter(pagerduty_service_id__startswith=f"PB{run}").update(pagerduty_service_id="")
         _forget_deliveries(source)
-    latencies.sort()
+    measured = outcomes[1:]
+    ranked = sum(visible for _, visible in measured)
+    latencies = sorted(seconds for seconds, _ in measured)
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
     return [
         (
-            f"incident delivered -> suspects visible p50 / p99, 1 worker, {ranked}/{len(incidents)} ranked",
+            f"incident delivered -> suspects visible p50 / p99, 1 worker, {ranked}/{len(measured)} ranked",
             "p99 <= 5 s",
             f"{p50:.2f} / {p99:.2f} s",
-            p99 <= 5 and ranked == len(incidents),
+            p99 <= 5 and ranked == len(measured),
         )
     ]
 

@@ -2,6 +2,9 @@
 
 import time
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
 from accountability.logs import request_id, request_id_from
 from accountability.telemetry import request_duration
 
@@ -17,16 +20,20 @@ class RequestTelemetryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = request_id.set(request_id_from(request.headers.get("X-Request-ID")))
+        # Not reset on the way out: Django logs a 4xx/5xx (django.request) after the middleware returns.
+        # request_finished clears it once the answer is sent.
+        request_id.set(request_id_from(request.headers.get("X-Request-ID")))
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response["X-Request-ID"] = request_id.get()
-            match = getattr(request, "resolver_match", None)
-            route = f"/{match.route}" if match is not None else "unmatched"
-            request_duration.labels(request.method, route, f"{response.status_code // 100}xx").observe(
-                time.perf_counter() - started
-            )
-            return response
-        finally:
-            request_id.reset(token)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id.get()
+        match = getattr(request, "resolver_match", None)
+        route = f"/{match.route}" if match is not None else "unmatched"
+        request_duration.labels(request.method, route, f"{response.status_code // 100}xx").observe(
+            time.perf_counter() - started
+        )
+        return response
+
+
+@receiver(request_finished)
+def request_id_clear(**kwargs) -> None:
+    request_id.set("")

@@ -2,6 +2,7 @@
 series in /metrics, one delivery followed from the receiver to the worker that applied it."""
 
 import json
+import logging
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from accountability.ingest.models import Delivery, Source
+from accountability.logs import RequestIdFilter
 from tests.conftest import wait_until
 from tests.factories import ServiceFactory, SourceFactory
 from tests.ingest.conftest import fixture_bytes, github_headers
@@ -112,3 +114,25 @@ def test_a_delivery_is_followed_from_the_receiver_to_the_worker_in_json_logs_and
         name == "accountability_task_duration_seconds_count" and value >= 1
         for (name, _), value in found.items()
     )
+
+
+@pytest.mark.django_db
+def test_djangos_own_line_about_a_refused_request_carries_its_id(client):
+    lines = []
+    handler = logging.Handler()
+    handler.addFilter(RequestIdFilter())
+    handler.emit = lines.append
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        answer = client.post(
+            "/webhooks/github/nobody/",
+            b"{}",
+            content_type="application/json",
+            HTTP_X_REQUEST_ID="edge-refused-0001",
+        )
+    finally:
+        logger.removeHandler(handler)
+
+    assert answer.status_code == 404
+    assert [(record.levelname, record.request_id) for record in lines] == [("WARNING", "edge-refused-0001")]
