@@ -44,7 +44,6 @@ from accountability.changes.ledger import SignOffRefused
 from accountability.changes.models import Change, SignOff
 from accountability.changes.rows import review_rows
 from accountability.identity.stepup import (
-    auth_current,
     auth_for_ledger,
     auth_is_fresh,
     pending_signoff_keep,
@@ -225,15 +224,14 @@ def change_revoke(request, pk):
 
 
 def _reauthenticate(request, change: Change):
-    """Step-up: a session whose sign-in is older than SIGNOFF_MAX_AUTH_AGE_SECONDS signs in again, where it
-    signed in (the provider, asked to authenticate anew, or the password form), and comes back to the form."""
+    """Step-up: a session whose sign-in is older than SIGNOFF_MAX_AUTH_AGE_SECONDS signs in again (the login
+    page offers the way it signed in: the provider, asked to authenticate anew, or the password) and comes
+    back to the form. A page, not a redirect to the provider: the form's CSP (form-action 'self') would stop
+    a POST redirected to another origin."""
     back = reverse("changes:detail", kwargs={"pk": change.pk}) + "#sign"
-    query = urlencode({"next": back, "reauth": "1"})
     minutes = max(1, settings.SIGNOFF_MAX_AUTH_AGE_SECONDS // 60)
     messages.info(request, f"Signing off needs a sign-in within the last {minutes} minutes: sign in again.")
-    if (auth_current(request.session) or {}).get("method") == "oidc" and settings.OIDC_ISSUER:
-        return redirect(f"{reverse('identity:login')}?{query}")
-    return redirect(f"{reverse('login')}?{query}")
+    return redirect(f"{reverse('login')}?{urlencode({'next': back, 'reauth': '1'})}")
 
 
 def _redirect_to_change(request, change: Change):

@@ -17,7 +17,7 @@ from accountability.audit.http import client_ip
 from accountability.audit.services import audit_record
 from accountability.identity.discovery import DiscoveryFailed, oidc_setting
 from accountability.identity.services import access_end
-from accountability.identity.stepup import auth_record_from_claims
+from accountability.identity.stepup import auth_current, auth_record_from_claims
 
 INTERACTIVE_KEY = "identity_interactive"
 # Errors a provider answers a silent re-check (prompt=none) with when its own session ended: the person
@@ -33,6 +33,9 @@ def login_page(request):
     prove it again before signing off, so it does not send them straight back."""
     reauth = bool(request.GET.get("reauth"))
     password_form = settings.LOCAL_LOGIN or bool(request.GET.get("break_glass")) or request.method == "POST"
+    if reauth and (auth_current(request.session) or {}).get("method") == "oidc":
+        # Signed in through the provider: that is where to prove it again (the account has no password).
+        password_form = False
     context = {
         "oidc_enabled": bool(settings.OIDC_ISSUER),
         "provider_name": settings.OIDC_PROVIDER_NAME,
