@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import cached_property
+from django_htmx.http import HttpResponseClientRefresh
 from mozilla_django_oidc.middleware import SessionRefresh
 
 from accountability.identity.discovery import DiscoveryFailed, oidc_setting
@@ -39,8 +40,13 @@ class SessionRecheck(SessionRefresh):
         if not settings.OIDC_ISSUER:
             return None
         try:
-            return super().process_request(request)
+            response = super().process_request(request)
         except DiscoveryFailed:
             # The provider is down: the session goes on until it can be asked (the sign-off's step-up still
             # needs a fresh authentication, which cannot happen meanwhile).
             return None
+        if response is not None and request.headers.get("HX-Request"):
+            # An htmx swap cannot follow a redirect to the provider's origin: the whole page reloads, and
+            # that full GET goes through the check.
+            return HttpResponseClientRefresh()
+        return response
