@@ -96,7 +96,12 @@ def _user_create(*, claims: Mapping, subject: str) -> AbstractBaseUser:
 
 
 def user_roles_sync(*, user: AbstractBaseUser, claims: Mapping) -> set[str]:
-    """Give the user exactly the roles the provider's groups give (other Django groups are left alone)."""
+    """Give the user exactly the roles the provider's groups give (other Django groups are left alone).
+
+    With OIDC_ROLES_CLAIM empty (a provider that sends no groups, like Google) roles are left to the admins.
+    """
+    if not settings.OIDC_ROLES_CLAIM:
+        return set()
     roles = roles_from_claims(claims, claim=settings.OIDC_ROLES_CLAIM, role_groups=settings.OIDC_ROLE_GROUPS)
     current = set(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
     if current != roles:
