@@ -186,6 +186,10 @@ LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
 BREAK_GLASS_USERNAME = os.environ.get("BREAK_GLASS_USERNAME", "")
 # A sign-off needs an authentication at most this old; an older session signs in again first.
 SIGNOFF_MAX_AUTH_AGE_SECONDS = env_int("SIGNOFF_MAX_AUTH_AGE_SECONDS", 15 * 60)
+# Optionally, how: a sign-off also needs one of these `amr` values (e.g. hwk for a hardware key or passkey,
+# mfa), and the provider is asked for SIGNOFF_ACR_VALUES when the signer signs in again.
+SIGNOFF_REQUIRED_AMR = env_list("SIGNOFF_REQUIRED_AMR")
+SIGNOFF_ACR_VALUES = os.environ.get("SIGNOFF_ACR_VALUES", "")
 OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
 OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your organisation's sign-in")
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")

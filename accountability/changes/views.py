@@ -45,7 +45,7 @@ from accountability.changes.models import Change, SignOff
 from accountability.changes.rows import review_rows
 from accountability.identity.stepup import (
     auth_for_ledger,
-    auth_is_fresh,
+    auth_signing_problem,
     pending_signoff_keep,
     pending_signoff_take,
 )
@@ -158,9 +158,10 @@ def change_sign(request, pk):
     except Change.DoesNotExist:
         raise Http404("No such change.") from None
     check(can_sign_off(request.user, change))
-    if not auth_is_fresh(request.session):
+    problem = auth_signing_problem(request.session)
+    if problem:
         pending_signoff_keep(request.session, change_id=change.pk, data=request.POST)
-        return _reauthenticate(request, change)
+        return _reauthenticate(request, change, problem=problem)
     form = SignOffForm(request.POST, delegates=delegates_for(change=change))
     if not form.is_valid():
         return _render_change(request, pk, form=form, status=400)
@@ -223,14 +224,13 @@ def change_revoke(request, pk):
     return _redirect_to_change(request, change)
 
 
-def _reauthenticate(request, change: Change):
+def _reauthenticate(request, change: Change, *, problem: str):
     """Step-up: a session whose sign-in is older than SIGNOFF_MAX_AUTH_AGE_SECONDS signs in again (the login
     page offers the way it signed in: the provider, asked to authenticate anew, or the password) and comes
     back to the form. A page, not a redirect to the provider: the form's CSP (form-action 'self') would stop
     a POST redirected to another origin."""
     back = reverse("changes:detail", kwargs={"pk": change.pk}) + "#sign"
-    minutes = max(1, settings.SIGNOFF_MAX_AUTH_AGE_SECONDS // 60)
-    messages.info(request, f"Signing off needs a sign-in within the last {minutes} minutes: sign in again.")
+    messages.info(request, problem)
     return redirect(f"{reverse('login')}?{urlencode({'next': back, 'reauth': '1'})}")
 
 

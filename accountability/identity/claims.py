@@ -39,3 +39,11 @@ def auth_is_recent(*, auth: Mapping | None, now: float, max_age: int) -> bool:
         return False
     age = now - auth["at"]
     return -60 <= age <= max_age
+
+
+def auth_has_method(*, auth: Mapping | None, required: Iterable[str]) -> bool:
+    """Whether the authentication used one of the required methods (its `amr`); nothing required, any does."""
+    required = set(required)
+    if not required:
+        return True
+    return bool(auth) and bool(required & set(auth.get("amr") or ()))

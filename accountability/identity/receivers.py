@@ -19,7 +19,7 @@ def identity_login(sender, request, user, **kwargs):
         return
     # A provider login records its own authentication (the callback, from the ID token's claims).
     if getattr(user, "backend", "") != OIDC_BACKEND:
-        auth_record(request.session, method="password", at=time.time(), provider="local")
+        auth_record(request.session, method="password", at=time.time(), provider="local", amr=["pwd"])
     if request.session.session_key is None:
         request.session.save()
     session_remember(user=user, session_key=request.session.session_key)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from accountability.identity.claims import auth_is_recent, claim_values
+from accountability.identity.claims import auth_has_method, auth_is_recent, claim_values
 
 AUTH_KEY = "identity_auth"
 PENDING_KEY = "identity_pending_signoff"
@@ -48,10 +48,16 @@ def auth_current(session) -> dict | None:
     return auth if isinstance(auth, dict) else None
 
 
-def auth_is_fresh(session) -> bool:
-    return auth_is_recent(
-        auth=auth_current(session), now=time.time(), max_age=settings.SIGNOFF_MAX_AUTH_AGE_SECONDS
-    )
+def auth_signing_problem(session) -> str:
+    """Why this session cannot sign now ("" if it can): its sign-in is too old, or by no required method."""
+    auth = auth_current(session)
+    if not auth_is_recent(auth=auth, now=time.time(), max_age=settings.SIGNOFF_MAX_AUTH_AGE_SECONDS):
+        minutes = max(1, settings.SIGNOFF_MAX_AUTH_AGE_SECONDS // 60)
+        return f"Signing off needs a sign-in within the last {minutes} minutes: sign in again."
+    if not auth_has_method(auth=auth, required=settings.SIGNOFF_REQUIRED_AMR):
+        methods = ", ".join(settings.SIGNOFF_REQUIRED_AMR)
+        return f"Signing off needs a sign-in with one of: {methods} (a passkey, say): sign in again with it."
+    return ""
 
 
 def auth_for_ledger(session) -> dict:

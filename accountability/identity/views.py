@@ -79,6 +79,8 @@ class ProviderLogin(OIDCAuthenticationRequestView):
         params = dict(super().get_extra_params(request))
         if request.GET.get("reauth"):
             params.update(prompt="login", max_age=str(settings.SIGNOFF_MAX_AUTH_AGE_SECONDS))
+            if settings.SIGNOFF_ACR_VALUES:
+                params["acr_values"] = settings.SIGNOFF_ACR_VALUES
         return params
 
 

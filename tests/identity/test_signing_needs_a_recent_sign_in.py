@@ -116,3 +116,14 @@ def test_the_chain_verifies_with_entries_from_before_and_after_auth_was_recorded
 
     assert SignOff.objects.count() == 2
     assert ledger_verify().ok
+
+
+def test_a_required_method_the_sign_in_did_not_use_sends_it_to_sign_in_again(client, olga, change, settings):
+    settings.SIGNOFF_REQUIRED_AMR = ["hwk"]
+
+    response = client.post(f"/changes/{change.pk}/sign/", SIGNED)
+
+    assert response.status_code == 302
+    assert "reauth=1" in response["Location"]
+    assert not SignOff.objects.exists()
+    assert "one of: hwk" in client.get(response["Location"]).content.decode()
