@@ -61,6 +61,7 @@ def provider_user(*, issuer: str, claims: Mapping) -> AbstractBaseUser:
             raise LoginRefused("Your account is no longer linked to a person in the catalog.")
         if person_departed(person):
             raise LoginRefused(f"{person.name} is marked as departed in the catalog.")
+        ProviderIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
         return identity.user
     person = person_for_claims(claims)
     if person is None:
@@ -76,7 +77,9 @@ def provider_user(*, issuer: str, claims: Mapping) -> AbstractBaseUser:
             user = _user_create(claims=claims, subject=subject)
             person.user = user
             person.save(update_fields=["user"])
-        ProviderIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+        ProviderIdentity.objects.create(
+            user=user, issuer=issuer, subject=subject, last_login_at=timezone.now()
+        )
         audit_record(actor=user, action="auth.linked", obj=person, detail={"issuer": issuer})
     return user
 

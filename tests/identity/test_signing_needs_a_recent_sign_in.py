@@ -83,6 +83,8 @@ def test_an_old_sign_in_is_sent_to_sign_in_again_and_nothing_is_signed(client, o
     login_page = client.get(response["Location"])
     assert login_page.status_code == 200
     assert "Sign in again to sign off" in login_page.content.decode()
+    # The form posts back with reauth, or Django's login view would send a signed-in user on unauthenticated.
+    assert 'action="/login/?reauth=1"' in login_page.content.decode()
 
 
 def test_after_signing_in_again_the_form_is_as_it_was_ticked(client, olga, change, settings):
