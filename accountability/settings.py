@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "accountability.audit",
     "accountability.notify",
     "accountability.web",
+    "accountability.identity",
 ]
 # The dev tools (demo, bench, chaos) are not in the production image: installed only where present.
 if find_spec("accountability.devtools") is not None:
@@ -97,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Re-asks the identity provider (silently) every OIDC_RECHECK_SECONDS; nothing when OIDC is off.
+    "accountability.identity.middleware.SessionRecheck",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -172,6 +175,55 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in (accountability/identity; README "Sign-in"). Password logins go through LocalBackend, which refuses
+# everybody but BREAK_GLASS_USERNAME when LOCAL_LOGIN is off; the OpenID Connect backend does nothing unless
+# OIDC_ISSUER is set.
+AUTHENTICATION_BACKENDS = [
+    "accountability.identity.backends.LocalBackend",
+    "accountability.identity.backends.OidcBackend",
+]
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+BREAK_GLASS_USERNAME = os.environ.get("BREAK_GLASS_USERNAME", "")
+# A sign-off needs an authentication at most this old; an older session signs in again first.
+SIGNOFF_MAX_AUTH_AGE_SECONDS = env_int("SIGNOFF_MAX_AUTH_AGE_SECONDS", 15 * 60)
+# Optionally, how: a sign-off also needs one of these `amr` values (e.g. hwk for a hardware key or passkey,
+# mfa), and the provider is asked for SIGNOFF_ACR_VALUES when the signer signs in again.
+SIGNOFF_REQUIRED_AMR = env_list("SIGNOFF_REQUIRED_AMR")
+SIGNOFF_ACR_VALUES = os.environ.get("SIGNOFF_ACR_VALUES", "")
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your organisation's sign-in")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required too")
+if not LOCAL_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "LOCAL_LOGIN=0 needs OIDC_ISSUER: nobody but the break-glass admin could log in"
+    )
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "identity:callback"
+# How often a signed-in session is re-checked with the provider (roles re-read, a refused user logged out).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env_int("OIDC_RECHECK_SECONDS", 15 * 60)
+# Allowed clock difference when checking an ID token's exp and iat.
+OIDC_LEEWAY_SECONDS = env_int("OIDC_LEEWAY_SECONDS", 60)
+# Linking a first login to its catalog Person: the verified e-mail, or this claim holding the GitHub login.
+OIDC_GITHUB_LOGIN_CLAIM = os.environ.get("OIDC_GITHUB_LOGIN_CLAIM", "")
+# Microsoft Entra ID sends no email_verified claim; its `email` is managed by the tenant's admins. Set this
+# only for a single-tenant application whose tenant you trust to keep e-mail addresses right.
+OIDC_TRUST_UNVERIFIED_EMAIL = env_bool("OIDC_TRUST_UNVERIFIED_EMAIL", False)
+# Roles from the provider: the claim listing the user's groups, and the groups that give each role.
+OIDC_ROLES_CLAIM = os.environ.get("OIDC_ROLES_CLAIM", "groups")
+OIDC_ROLE_GROUPS = {
+    "viewer": env_list("OIDC_VIEWER_GROUPS", "accountability-viewers"),
+    "owner": env_list("OIDC_OWNER_GROUPS", "accountability-owners"),
+    "commander": env_list("OIDC_COMMANDER_GROUPS", "accountability-commanders"),
+    "admin": env_list("OIDC_ADMIN_GROUPS", "accountability-admins"),
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accountability.identity.views import login_page
 from accountability.web.views import login_throttled
 
 # The admin has its own login form; it is throttled like ours.
@@ -15,11 +16,8 @@ urlpatterns = [
     path("", include("accountability.notify.urls")),
     path("webhooks/", include("accountability.ingest.urls")),
     path("api/v1/", include("accountability.api.urls")),
-    path(
-        "login/",
-        login_throttled(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
-        name="login",
-    ),
+    path("login/", login_throttled(login_page), name="login"),
+    path("", include("accountability.identity.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

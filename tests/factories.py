@@ -40,6 +40,7 @@ from accountability.changes.models import (
     RollbackPlan,
     SignOff,
 )
+from accountability.identity.models import ProviderIdentity, SignedInSession
 from accountability.incidents.models import Incident, IncidentEvent, SuspectChange
 from accountability.ingest.models import Delivery, Source
 from accountability.notify.models import Notification, NotificationSettings, PagerDutyIntegration
@@ -474,6 +475,23 @@ class PagerDutyIntegrationFactory(factory.django.DjangoModelFactory):
 
     service = factory.SubFactory(ServiceFactory)
     routing_key = "737ea619db564d41bd9824063e1f6b08"
+
+
+class ProviderIdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProviderIdentity
+
+    user = factory.SubFactory(UserFactory)
+    issuer = "http://127.0.0.1:18200"
+    subject = factory.Sequence(lambda n: f"subject-{n}")
+
+
+class SignedInSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SignedInSession
+
+    user = factory.SubFactory(UserFactory)
+    session_key = factory.Sequence(lambda n: f"session{n:032d}")
 
 
 def user_with_role(role: str, *, username: str = "", person: Person | None = None, **kwargs):

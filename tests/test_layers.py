@@ -9,6 +9,7 @@ Layers, lowest first; a module may import its own app and the layers below its o
     notify                   the outbox and its channels: analysis and the gate tell people through it
     analysis < gate          functions over the domain; the deploy gate uses the policy
     web                      helpers the pages share (permissions, charts)
+    identity                 sign-in: the OpenID Connect backend, roles from claims, step-up, leaving
     faces                    api; every app's views, forms, urls, admin, rows, templatetags, management
                              commands
     project                  settings, urls, wsgi, devtools: they may import anything, nothing imports them
@@ -36,6 +37,7 @@ LAYERS = [
     {"analysis"},
     {"gate"},
     {"web"},
+    {"identity"},
     {"(face)"},
     {"settings", "urls", "wsgi", "__init__", "devtools"},
 ]

@@ -52,6 +52,7 @@ def signoff_submit(
     note: str,
     override_reason: str,
     ip_address: str | None = None,
+    auth: dict | None = None,
 ) -> SignOff:
     """Append the owner's decision to the ledger and audit it, together or not at all.
 
@@ -76,6 +77,7 @@ def signoff_submit(
             override_reason=override_reason,
             policy_decision=policy_decision,
             policy_version=policy_version,
+            auth=auth,
         )
         audit_record(
             actor=user,
@@ -86,6 +88,7 @@ def signoff_submit(
                 "policy_decision": policy_decision,
                 "policy_version": policy_version,
                 "override": bool(override_reason.strip()),
+                "auth_method": (auth or {}).get("auth_method", ""),
             },
             ip_address=ip_address,
         )

@@ -36,6 +36,9 @@ LEDGER_LOCK_KEY = 0x5160FF  # "signoff"
 
 POLICY_DECISIONS = ("", "allow", "warn", "deny")
 
+# How the signer authenticated: hashed only when recorded (see signoff_content).
+AUTH_FIELDS = ("auth_method", "auth_at", "auth_provider", "auth_amr", "auth_acr")
+
 # The fields a hash covers, in the order of the canonical JSON (keys are sorted anyway).
 CONTENT_FIELDS = (
     "change_id",
@@ -52,6 +55,7 @@ CONTENT_FIELDS = (
     "policy_decision",
     "policy_version",
     "created_at",
+    *AUTH_FIELDS,
 )
 
 
@@ -71,10 +75,16 @@ def signoff_content(*, values: dict[str, Any]) -> dict[str, Any]:
     """The hashed content of an entry, from a dict holding CONTENT_FIELDS (a `.values()` row).
 
     `created_at` is normalised to UTC ISO 8601 so the hash does not depend on the time zone the
-    value happened to be read or written in.
+    value happened to be read or written in. The signer's authentication is covered once recorded.
     """
-    content = {field: values[field] for field in CONTENT_FIELDS}
+    content = {field: values.get(field) for field in CONTENT_FIELDS}
     content["created_at"] = values["created_at"].astimezone(UTC).isoformat()
+    if content["auth_method"]:
+        content["auth_at"] = content["auth_at"].astimezone(UTC).isoformat() if content["auth_at"] else None
+    else:
+        # Entries from before sign-ins were recorded hash as they always did, so the chain still verifies.
+        for field in AUTH_FIELDS:
+            content.pop(field)
     return content
 
 
@@ -110,6 +120,7 @@ def signoff_append(
     policy_version: int | None = None,
     revokes: SignOff | None = None,
     at: datetime | None = None,
+    auth: dict[str, Any] | None = None,
 ) -> SignOff:
     """Append one sign-off to the ledger and return it.
 
@@ -120,7 +131,8 @@ def signoff_append(
     4. Read the last entry's hash (GENESIS_HASH for an empty ledger) and hash the new content onto it.
     5. Insert the entry; the lock is released when the transaction commits.
 
-    Who may sign (owner of record, owning team) is a permission question answered by the caller.
+    Who may sign (owner of record, owning team) is a permission question answered by the caller, and so
+    is how recently the signer authenticated; `auth` records that authentication (AUTH_FIELDS).
     """
     if decision not in SignOff.Decision.values:
         raise SignOffRefused(f"Unknown decision {decision!r}: use approve, reject or revoke.")
@@ -171,6 +183,7 @@ def signoff_append(
             policy_version=policy_version,
             created_at=created_at,
             prev_hash=prev_hash,
+            **{field: value for field, value in (auth or {}).items() if field in AUTH_FIELDS},
         )
         values = {field: getattr(signoff, field) for field in CONTENT_FIELDS}
         signoff.hash = signoff_hash(prev_hash=prev_hash, content=signoff_content(values=values))

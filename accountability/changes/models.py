@@ -357,6 +357,12 @@ class SignOff(models.Model):
     override_reason = models.TextField(blank=True)
     policy_decision = models.CharField(max_length=10, blank=True, help_text="allow / warn / deny when signed")
     policy_version = models.PositiveIntegerField(null=True, blank=True)
+    # How the signer proved who they were, and when (step-up at signing; accountability/identity).
+    auth_method = models.CharField(max_length=20, blank=True, help_text="password / oidc")
+    auth_at = models.DateTimeField(null=True, blank=True)
+    auth_provider = models.CharField(max_length=300, blank=True, help_text="the OIDC issuer, or local")
+    auth_amr = models.CharField(max_length=200, blank=True, help_text="the provider's amr claim")
+    auth_acr = models.CharField(max_length=200, blank=True, help_text="the provider's acr claim")
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -42,6 +43,12 @@ from accountability.changes.forms import (
 from accountability.changes.ledger import SignOffRefused
 from accountability.changes.models import Change, SignOff
 from accountability.changes.rows import review_rows
+from accountability.identity.stepup import (
+    auth_for_ledger,
+    auth_signing_problem,
+    pending_signoff_keep,
+    pending_signoff_take,
+)
 from accountability.incidents.selectors import incidents_caused_by
 from accountability.web.charts import blast_radius_layout, failure_rate_chart
 from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
@@ -110,6 +117,11 @@ def _render_change(request, pk: int, *, form=None, revoke_form=None, status=200)
     # A signer whose approval is in force sees it and "Revoke", not a form that would sign twice.
     mine = next((entry for entry in standing if person and entry.signer_id == person.pk), None)
     signing = bool(verdict) and mine is None
+    if signing and form is None:
+        # Back from signing in again (step-up): the form as it was posted, for the signer to send again.
+        kept = pending_signoff_take(request.session, change_id=change.pk)
+        if kept is not None:
+            form = SignOffForm(initial=kept, delegates=delegates_for(change=change))
     context = {
         "change": change,
         "plan": getattr(change, "rollback_plan", None)
@@ -146,6 +158,10 @@ def change_sign(request, pk):
     except Change.DoesNotExist:
         raise Http404("No such change.") from None
     check(can_sign_off(request.user, change))
+    problem = auth_signing_problem(request.session)
+    if problem:
+        pending_signoff_keep(request.session, change_id=change.pk, data=request.POST)
+        return _reauthenticate(request, change, problem=problem)
     form = SignOffForm(request.POST, delegates=delegates_for(change=change))
     if not form.is_valid():
         return _render_change(request, pk, form=form, status=400)
@@ -164,6 +180,7 @@ def change_sign(request, pk):
             note=data["note"],
             override_reason=data["override_reason"],
             ip_address=client_ip(request),
+            auth=auth_for_ledger(request.session),
         )
     except SignOffRefused as refusal:
         form.add_error(None, str(refusal))
@@ -205,6 +222,16 @@ def change_revoke(request, pk):
     change_analyze(change_id=change.pk)
     messages.success(request, "The approval is revoked; the ledger keeps both entries.")
     return _redirect_to_change(request, change)
+
+
+def _reauthenticate(request, change: Change, *, problem: str):
+    """Step-up: a session whose sign-in is older than SIGNOFF_MAX_AUTH_AGE_SECONDS signs in again (the login
+    page offers the way it signed in: the provider, asked to authenticate anew, or the password) and comes
+    back to the form. A page, not a redirect to the provider: the form's CSP (form-action 'self') would stop
+    a POST redirected to another origin."""
+    back = reverse("changes:detail", kwargs={"pk": change.pk}) + "#sign"
+    messages.info(request, problem)
+    return redirect(f"{reverse('login')}?{urlencode({'next': back, 'reauth': '1'})}")
 
 
 def _redirect_to_change(request, change: Change):
