@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from accountability.ingest.models import Source
-from accountability.notify.messages import site_link
+from accountability.notify.messages import plain_text, site_link
 from accountability.notify.models import Notification, PagerDutyIntegration
 
 TIMEOUT_SECONDS = 10
@@ -109,7 +109,7 @@ def _slack_raise(error: SlackApiError) -> NoReturn:
 
 
 def email_send(notification: Notification) -> str:
-    body = notification.body + (f"\n\n{notification.link}\n" if notification.link else "\n")
+    body = plain_text(notification.body) + (f"\n\n{notification.link}\n" if notification.link else "\n")
     body += f"\nChoose what you hear: {site_link(reverse('notify:settings'))}\n"
     message = EmailMessage(
         subject=notification.subject,
@@ -155,7 +155,7 @@ def pagerduty_note_send(notification: Notification) -> str:
         "Accept": "application/vnd.pagerduty+json;version=2",
         "From": settings.PAGERDUTY_FROM_EMAIL,
     }
-    note = {"note": {"content": notification.body[:25_000]}}
+    note = {"note": {"content": plain_text(notification.body)[:25_000]}}
     response = _pagerduty_post(f"{base}/incidents/{notification.recipient}/notes", body=note, headers=headers)
     return str(response.json().get("note", {}).get("id", ""))
 

@@ -1,8 +1,9 @@
 """What each message says: the few facts that let a person act without opening the dashboard.
 
-Bodies are Slack mrkdwn, which reads as plain text in an e-mail too.
+Bodies are Slack mrkdwn; e-mails and PagerDuty notes get them as plain text (`plain_text`).
 """
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,6 +27,17 @@ class Message:
 
 def site_link(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
+
+
+# Slack's mrkdwn marks (docs.slack.dev "Formatting text for app surfaces") that a plain-text reader would
+# see as noise: *bold*, _italic_, `code`, and <url|label> links.
+MRKDWN_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]+)>")
+MRKDWN_EMPHASIS = re.compile(r"(?<![\w*_`])([*_`])([^*_`\n]+)\1(?![\w*_`])")
+
+
+def plain_text(body: str) -> str:
+    """A message body as an e-mail or a PagerDuty note shows it: marks dropped, links spelled out."""
+    return MRKDWN_EMPHASIS.sub(r"\2", MRKDWN_LINK.sub(r"\2 <\1>", body))
 
 
 def _related(instance, name: str):
@@ -106,7 +118,7 @@ def incident_message(*, incident: Incident, suspects: list[SuspectChange]) -> Me
         lines.append("Likeliest causes:")
         for suspect in suspects[:TOP_SUSPECTS]:
             change = suspect.change
-            reasons = "; ".join(reason["sentence"] for reason in suspect.reasons[:2])
+            reasons = "; ".join(reason["sentence"].rstrip(".") for reason in suspect.reasons[:2])
             lines.append(
                 f"{suspect.rank}. {change.service.name}: {change.title or change.sha[:12]} — {reasons}"
             )

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from accountability.notify.messages import plain_text
 from accountability.notify.models import Notification
 
 # After escaping, `<` and `>` of a link read &lt; and &gt;; only http(s) targets become links.
@@ -37,5 +38,6 @@ def mrkdwn_html(text: str) -> SafeString:
 def notification_preview(notification: Notification) -> SafeString:
     """The message as Slack shows it (its channel and the bot), or as an e-mail client does."""
     slack = notification.channel in (Notification.Channel.SLACK, Notification.Channel.SLACK_DIRECT)
-    context = {"notification": notification, "slack": slack, "body": mrkdwn_html(notification.body)}
+    body = mrkdwn_html(notification.body) if slack else plain_text(notification.body)
+    context = {"notification": notification, "slack": slack, "body": body}
     return render_to_string("notify/preview.html", context)

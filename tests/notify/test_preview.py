@@ -3,6 +3,7 @@
 import pytest
 from django.utils import timezone
 
+from accountability.notify.messages import plain_text
 from accountability.notify.models import Notification
 from accountability.notify.preview import mrkdwn_html
 
@@ -43,3 +44,16 @@ def test_the_admin_outbox_shows_a_slack_message_as_it_lands(admin_client):
     assert "#C0PAYMENTS" in html
     assert "<b>SEV1</b>: checkout errors" in html
     assert "Open in Accountability" in html
+
+
+def test_an_email_reads_as_plain_text_with_its_links_spelled_out():
+    body = (
+        "*Payments API* is waiting to deploy: *Retry card captures* "
+        "(<https://github.com/acme/pay/pull/7|PR #7>)\n"
+        "run `manage.py migrate payments 0041` on snake_case_tables _first_"
+    )
+
+    assert plain_text(body) == (
+        "Payments API is waiting to deploy: Retry card captures (PR #7 <https://github.com/acme/pay/pull/7>)\n"
+        "run manage.py migrate payments 0041 on snake_case_tables first"
+    )

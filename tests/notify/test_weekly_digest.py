@@ -53,7 +53,7 @@ def test_each_manager_gets_their_teams_gaps_and_the_failure_rates_once_a_week(
     [mail] = smtp.messages
     assert mail["To"] == "maria@example.com"
     body = mail.get_content()
-    assert "*Payments*: 1 unsigned production change" in body
+    assert "Payments: 1 unsigned production change" in body  # plain text: no mrkdwn marks in an e-mail
     assert "Retry card captures twice went to production without a sign-off." in body
     assert "Search" not in body
     assert "unknown: 33% (6% to 79%), 1 of 3 deployments" in body
