@@ -6,6 +6,7 @@ and never end them; the other half send complete headers announcing a body, and 
 /healthz is asked every quarter second. Everything is bounded: the clients and gunicorn stop with the test.
 """
 
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -143,3 +145,20 @@ def test_healthz_answers_within_a_second_while_50_slow_clients_hold_connections(
     )
     assert len(answered) == len(answers), f"{len(answers) - len(answered)} of {len(answers)} unanswered"
     assert answered[-1] < 1.0
+
+
+def test_the_same_server_reads_request_bodies_and_answers_the_api(gunicorn):
+    """The asgi worker serves the app, not only /healthz: a POST's body is read (a bad token is 401 in
+    JSON, not a 500) and the OpenAPI document is served. Pages are not asked here: production settings
+    serve static files from the manifest `collectstatic` writes when the image is built."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{gunicorn}/api/v1/gate",
+        data=json.dumps({"service": "payments", "sha": "ab" * 20}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Bearer acc_wrong_token"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310 - http to our own test server
+    assert refused.value.code == 401
+    assert "API token is required" in json.loads(refused.value.read())["message"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{gunicorn}/api/v1/openapi.json", timeout=10) as response:
+        assert json.loads(response.read())["info"]["title"] == "Accountability API"
