@@ -1,4 +1,7 @@
+import io
 import os
+import re
+import secrets
 import subprocess
 import sys
 import time
@@ -6,6 +9,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
 
@@ -70,8 +74,31 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgres://{user}{password}@{host}{port}/{settings_dict['NAME']}"
 
 
+@pytest.fixture(scope="session")
+def app_database_url(django_db_setup, django_db_blocker) -> str:
+    """The test database as the application's own role, set up by `manage.py grant_app_role` as in
+    production: every process of the app a test starts (a Celery worker, `devstack run`) connects with
+    this URL, so the suite runs the app as a role that may only SELECT and INSERT the ledger.
+
+    The suite itself stays the owner: it creates, migrates and resets its databases, and the tamper tests
+    play an attacker who holds the owner's rights. Roles belong to the server, so the role is named after
+    this (xdist worker's) test database; it keeps no rights once that database is dropped.
+    """
+    with django_db_blocker.unblock():
+        role = re.sub(r"\W", "_", f"{connection.settings_dict['NAME']}_app")[:63]
+        password = secrets.token_urlsafe(18)
+        os.environ["ACC_TEST_APP_DB_PASSWORD"] = password
+        try:
+            call_command(
+                "grant_app_role", role=role, password_env="ACC_TEST_APP_DB_PASSWORD", stdout=io.StringIO()
+            )
+        finally:
+            del os.environ["ACC_TEST_APP_DB_PASSWORD"]
+        return _database_url({**connection.settings_dict, "USER": role, "PASSWORD": password})
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db, settings):
+def celery_worker_process(transactional_db, settings, app_database_url):
     """A real Celery worker in its own process, consuming a queue of this test's own through the real Redis.
 
     It talks to the test database, so tests that use it commit their data (transactional_db).
@@ -80,7 +107,7 @@ def celery_worker_process(transactional_db, settings):
     queue = f"test-{uuid.uuid4().hex[:12]}"
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=_database_url(connection.settings_dict),
+        DATABASE_URL=app_database_url,
         CELERY_QUEUE=queue,
         CACHE_KEY_PREFIX=settings.CACHES["default"].get("KEY_PREFIX", ""),
         PULL_ALLOWED_HOSTS=",".join(sorted(LOCAL_TEST_HOSTS)),

@@ -39,7 +39,7 @@ LAYERS = [
     {"web"},
     {"identity"},
     {"(face)"},
-    {"settings", "urls", "wsgi", "__init__", "devtools"},
+    {"settings", "urls", "wsgi", "asgi", "__init__", "devtools"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 FACE_FILES = {"views.py", "forms.py", "urls.py", "admin.py", "rows.py"}

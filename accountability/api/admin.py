@@ -11,7 +11,7 @@ class ApiTokenCreateForm(forms.ModelForm):
 
     class Meta:
         model = ApiToken
-        fields = ["name", "scopes"]
+        fields = ["name", "scopes", "limit_teams", "limit_services"]
 
 
 @admin.register(ApiToken)
@@ -20,7 +20,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
-    readonly_fields = ["name", "prefix", "scopes", "created_at", "created_by", "last_used_at", "revoked_at"]
+    readonly_fields = [
+        "name",
+        "prefix",
+        "scopes",
+        "limit_teams",
+        "limit_services",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -28,11 +38,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
-        # A token is created from a name and scopes; afterwards it can only be revoked.
+        # A token is created from a name, scopes and limits; afterwards it can only be revoked.
         return [] if obj is None else self.readonly_fields
 
     def get_fields(self, request, obj=None):
-        return ["name", "scopes"] if obj is None else self.readonly_fields
+        return ["name", "scopes", "limit_teams", "limit_services"] if obj is None else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
         if change:

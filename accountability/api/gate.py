@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema
 
-from accountability.api.auth import ScopedTokenAuth
+from accountability.api.auth import ScopedTokenAuth, token_writes_for
 from accountability.api.errors import reject_unknown_query
 from accountability.api.models import ApiToken
 from accountability.api.outputs import ControlOut, ErrorOut, controls_out
@@ -64,6 +64,7 @@ class GateOut(Schema):
 def gate(request: HttpRequest, payload: GateIn):
     token: ApiToken = request.auth
     reject_unknown_query(request)
+    token_writes_for(token, service=payload.service)
     decision = gate_decide(
         service_slug=payload.service, sha=payload.sha, environment=payload.environment, token=token
     )

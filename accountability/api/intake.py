@@ -16,7 +16,7 @@ import logging
 from django.http import HttpRequest
 from ninja import Header, Router, Status
 
-from accountability.api.auth import ScopedTokenAuth
+from accountability.api.auth import ScopedTokenAuth, token_writes_for
 from accountability.api.errors import ApiError
 from accountability.api.models import ApiToken
 from accountability.api.outputs import DeliveryOut, ErrorOut, IntakeOut
@@ -160,6 +160,7 @@ def change_register(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     token: ApiToken = request.auth
+    token_writes_for(token, service=payload.service)
     if not Service.objects.filter(slug=payload.service).exists():
         raise ApiError(
             422, f"no service {payload.service!r}", [{"field": "body.service", "message": "unknown service"}]
@@ -208,6 +209,7 @@ def rollback_rehearsal_attach(
 
 def _attach(request: HttpRequest, service: str, sha: str, *, event: str, idempotency_key: str | None):
     """Evidence and rollback rehearsals: the body of both routes, which differ only in their payload."""
+    token_writes_for(request.auth, service=service)
     _existing_change(service, sha)
     return _intake(
         request, token=request.auth, event=event, target=(service, sha), idempotency_key=idempotency_key
@@ -226,6 +228,7 @@ def provenance_record(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     token: ApiToken = request.auth
+    token_writes_for(token, repository=payload.repository)
     shas = [note.commit_sha for note in payload.git_ai_notes] + [
         str(record["vcs"]["revision"]) for record in payload.agent_traces
     ]

@@ -28,6 +28,14 @@ class ApiToken(models.Model):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Empty both: the whole organisation. Otherwise the token writes (changes, evidence, provenance, the gate)
+    # only for these services and the services these teams own (api/auth.py, token_writes_for).
+    limit_teams = models.ManyToManyField(
+        "catalog.Team", blank=True, related_name="+", help_text="Writes only for services these teams own"
+    )
+    limit_services = models.ManyToManyField(
+        "catalog.Service", blank=True, related_name="+", help_text="Writes only for these services"
+    )
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ they already run, and stops on exit whatever it started.
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -18,12 +19,14 @@ import time
 import warnings
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = BASE_DIR / ".data"
 DATABASE_NAME = "accountability"
 WEB_ADDRESS = os.environ.get("RUN_ADDRESS", "127.0.0.1:8000")
+# The role the dashboard, worker and beat connect as: SELECT and INSERT only on the ledger (grant_app_role).
+APP_ROLE = os.environ.get("APP_DB_ROLE", "accountability_app")
 
 
 def log(message: str) -> None:
@@ -159,16 +162,37 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
+def app_role_environment(owner_env: dict[str, str]) -> dict[str, str]:
+    """Migrations ran as the owner in `owner_env`; the app gets the same environment, connected as APP_ROLE,
+    which `grant_app_role` (run here as the owner) lets only SELECT and INSERT the ledger, as in production.
+    A fresh password each run: the embedded server trusts its socket, another server may want one."""
+    password = secrets.token_urlsafe(18)
+    manage(
+        {**owner_env, "APP_DB_PASSWORD": password},
+        "grant_app_role",
+        "--role",
+        APP_ROLE,
+        "--password-env",
+        "APP_DB_PASSWORD",
+    )
+    owner = urlsplit(owner_env["DATABASE_URL"])
+    host = owner.netloc.rpartition("@")[2]
+    app_url = owner._replace(netloc=f"{quote(APP_ROLE)}:{quote(password, safe='')}@{host}")
+    log(f"the app connects as {APP_ROLE} (migrations as the owner)")
+    return {**owner_env, "DATABASE_URL": urlunsplit(app_url)}
+
+
 def run(stack: ExitStack, *, demo: bool) -> int:
-    env = service_environment(stack)
-    if not env.get("EMAIL_HOST"):
-        env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(start_mail_sink(stack)))
+    owner_env = service_environment(stack)
+    if not owner_env.get("EMAIL_HOST"):
+        owner_env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(start_mail_sink(stack)))
     # The worker's task series reach the dashboard's /metrics through here (accountability/telemetry.py).
     metrics_dir = DATA_DIR / "prometheus"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    manage(env, "migrate", "--no-input", "-v", "0")
+    owner_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    manage(owner_env, "migrate", "--no-input", "-v", "0")
+    env = app_role_environment(owner_env)
     if demo:
         manage(env, "seed_demo", "--if-empty")
     celery = shutil.which("celery", path=str(Path(sys.executable).parent))

@@ -7,9 +7,16 @@ import pytest
 from accountability.api.models import ApiToken
 from accountability.api.tokens import token_create, token_revoke
 from accountability.audit.models import AuditEvent
-from accountability.catalog.models import PathOwner
+from accountability.catalog.models import PathOwner, Service
 from accountability.changes.ledger import signoff_append
-from tests.factories import ChangeFactory, DeliveryFactory, IncidentFactory, PersonFactory, ServiceFactory
+from tests.factories import (
+    ChangeFactory,
+    DeliveryFactory,
+    IncidentFactory,
+    PersonFactory,
+    ServiceFactory,
+    TeamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +100,71 @@ def test_it_refuses_a_revoked_token_at_once(client, world, method, path, body, a
 
     assert response.status_code == 401
     assert response.json()["message"] == "a valid API token is required: Authorization: Bearer <token>"
+
+
+def limited_token(*, teams=(), services=()):
+    token, raw = token_create(name="limited", scopes=ApiToken.Scope.values)
+    token.limit_teams.set(teams)
+    token.limit_services.set(services)
+    return raw
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed_by"), [e[:4] for e in ENDPOINTS])
+@pytest.mark.parametrize("limit", ["service", "team"])
+def test_a_token_limited_to_the_service_or_its_team_may_do_everything(
+    client, world, method, path, body, allowed_by, limit
+):
+    payments = Service.objects.get(slug="payments")
+    payments.owner_team = TeamFactory(slug="payments-team")
+    payments.save()
+    if limit == "service":
+        raw = limited_token(services=[payments])
+    else:
+        raw = limited_token(teams=[payments.owner_team])
+
+    response = call(client, method, path.format(**world), body, raw)
+
+    assert 200 <= response.status_code < 300, response.content
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed_by"), [e[:4] for e in ENDPOINTS])
+def test_a_token_limited_elsewhere_writes_nothing_here_and_reads_as_before(
+    client, world, method, path, body, allowed_by
+):
+    raw = limited_token(teams=[TeamFactory(slug="search")], services=[ServiceFactory(slug="orders")])
+    audited = AuditEvent.objects.count()
+
+    response = call(client, method, path.format(**world), body, raw)
+
+    if allowed_by in WRITE_SCOPES:
+        target = "repository 'acme/payments'" if path.endswith("/provenance") else "service 'payments'"
+        assert response.status_code == 403
+        assert response.json() == {
+            "message": f"this token writes only for teams search; services orders: {target} is outside its "
+            "limits",
+            "errors": [],
+        }
+        assert AuditEvent.objects.count() == audited  # nothing was written, not even the gate's answer
+    else:
+        assert 200 <= response.status_code < 300, response.content
+
+
+def test_a_limited_token_may_not_write_for_a_service_that_does_not_exist(client, world):
+    raw = limited_token(services=[Service.objects.get(slug="payments")])
+
+    response = call(client, "post", "/api/v1/gate", {"service": "ghost", "sha": SHA}, raw)
+
+    assert response.status_code == 403
+    assert "service 'ghost' is outside its limits" in response.json()["message"]
+
+
+def test_a_limited_token_may_not_record_provenance_for_a_repository_it_shares_with_another_service(
+    client, world
+):
+    ServiceFactory(slug="ledger-svc", repositories=["acme/payments"])
+    raw = limited_token(services=[Service.objects.get(slug="payments")])
+
+    response = call(client, "post", "/api/v1/provenance", PROVENANCE, raw)
+
+    assert response.status_code == 403
+    assert "repository 'acme/payments' is outside its limits" in response.json()["message"]

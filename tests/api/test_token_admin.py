@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from accountability.api.models import ApiToken
 from accountability.api.tokens import token_authenticate, token_create
 from accountability.audit.models import AuditEvent
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, ServiceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +41,18 @@ def test_it_revokes_tokens_with_an_action(admin_client):
     assert token.revoked_at is not None
     assert token_authenticate(raw=raw) is None
     assert AuditEvent.objects.filter(action="api_token.revoke", object_id=str(token.pk)).exists()
+
+
+def test_it_creates_a_token_limited_to_a_team_and_a_service(admin_client):
+    team, service = TeamFactory(slug="payments-team"), ServiceFactory(slug="checkout")
+
+    admin_client.post(
+        "/admin/api/apitoken/add/",
+        {"name": "payments-ci", "scopes": ["gate"], "limit_teams": [team.pk], "limit_services": [service.pk]},
+        follow=True,
+    )
+
+    token = ApiToken.objects.get(name="payments-ci")
+    assert (list(token.limit_teams.all()), list(token.limit_services.all())) == ([team], [service])
+    page = admin_client.get(f"/admin/api/apitoken/{token.pk}/change/").content.decode()
+    assert "payments-team" in page or str(team) in page

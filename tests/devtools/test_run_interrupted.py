@@ -71,7 +71,8 @@ def _healthy(address: str) -> bool:
 
 @pytest.fixture
 def empty_database():
-    """A database of its own, so `run` migrates something no other test uses; dropped afterwards."""
+    """A database of its own, so `run` migrates something no other test uses; dropped afterwards, with the
+    app role `run` creates for it (named by APP_DB_ROLE: roles belong to the whole server)."""
     name = f"acc_run_{uuid.uuid4().hex[:10]}"
     admin = {**connection.settings_dict, "NAME": "postgres"}
     with psycopg.connect(_database_url(admin), autocommit=True) as conn:
@@ -79,6 +80,16 @@ def empty_database():
     yield _database_url({**connection.settings_dict, "NAME": name})
     with psycopg.connect(_database_url(admin), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'DROP ROLE IF EXISTS "{name}_app"')
+
+
+def _connected_roles(database_url: str) -> set[str]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+            "pg_backend_pid()"
+        ).fetchall()
+    return {row[0] for row in rows}
 
 
 def test_ctrl_c_on_run_leaves_no_process_behind(empty_database):
@@ -89,6 +100,7 @@ def test_ctrl_c_on_run_leaves_no_process_behind(empty_database):
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": f"run-{uuid.uuid4().hex[:8]}",  # beat's tasks stay away from other tests' workers
         "RUN_ADDRESS": address,
+        "APP_DB_ROLE": f"{empty_database.rsplit('/', 1)[1]}_app",
     }
     run = subprocess.Popen(
         [sys.executable, "-m", "accountability.devtools.devstack", "run", "--no-demo"],
@@ -102,6 +114,8 @@ def test_ctrl_c_on_run_leaves_no_process_behind(empty_database):
         wait_until(lambda: _healthy(address), timeout=120)
         # The web server, the worker, its two pool processes and beat.
         started = wait_until(lambda: _at_least(5, _descendants(run.pid)), timeout=60)
+        # Migrations ran as the owner; the dashboard and the worker connect as the restricted app role.
+        assert _connected_roles(empty_database) == {env["APP_DB_ROLE"]}
 
         os.killpg(run.pid, signal.SIGINT)
         assert run.wait(timeout=60) == 0

@@ -3,6 +3,8 @@ given — by a real worker, without the beat (issue 15: they appeared only at th
 later, and never without one)."""
 
 import json
+import math
+import os
 import time
 from datetime import timedelta
 
@@ -19,6 +21,9 @@ from tests.ingest.conftest import cdevents_headers, fixture_json, pagerduty_head
 pytestmark = pytest.mark.integration
 
 WEBHOOK = "pagerduty/developer-docs/webhooks-v3/wh-02-payload-incident.priority_updated.json"
+# The measurement's size: 10 in the suite; `make bench` may ask for more (each takes about 2-3 s).
+SAMPLES = int(os.environ.get("SUSPECTS_LATENCY_SAMPLES", "10"))
+TARGET_P99_SECONDS = 5.0  # issue 15, with one worker
 
 
 def _worker_ready(client) -> None:
@@ -53,7 +58,7 @@ def test_suspects_appear_after_a_signed_pagerduty_delivery_without_the_beat(clie
     )
 
     latencies = []
-    for number in range(10):
+    for number in range(SAMPLES):
         body = _pagerduty_incident(started_at=started_at, number=number)
         sent = time.monotonic()
         response = post(client, "/webhooks/pagerduty/pd/", body, pagerduty_headers(body))
@@ -69,8 +74,13 @@ def test_suspects_appear_after_a_signed_pagerduty_delivery_without_the_beat(clie
         assert suspect.rank == 1
 
     latencies.sort()
-    p50, worst = latencies[len(latencies) // 2], latencies[-1]
-    print(f"\nincident delivered -> suspects visible, one worker: p50 {p50:.2f} s, max {worst:.2f} s")
+    # Nearest rank: with fewer than 100 samples the p99 is the worst one.
+    p50, p99, worst = latencies[len(latencies) // 2], latencies[math.ceil(0.99 * SAMPLES) - 1], latencies[-1]
+    met = "yes" if p99 <= TARGET_P99_SECONDS else "NO"
+    print(
+        f"\nincident delivered -> suspects visible p50 / p99 / max, 1 worker, {SAMPLES} incidents"
+        f"    p99 <= {TARGET_P99_SECONDS:.0f} s    {p50:.2f} / {p99:.2f} / {worst:.2f} s    {met}"
+    )
     # The debounce is 1 s; the rest is the worker. The beat would have taken up to 2 minutes.
     assert worst < 15, f"suspects visible {worst:.1f} s after the delivery"
 

@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client
 
 from accountability.api.tokens import token_create
@@ -22,6 +22,7 @@ from accountability.changes.models import Change, ProvenanceRecord
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import delivery_process
 from accountability.ingest.services import delivery_store
+from tests.conftest import wait_until
 from tests.factories import PersonFactory, ServiceFactory, SourceFactory
 from tests.ingest.test_github_order import HEAD_SHA, MERGE_SHA, realistic_sequence, state
 
@@ -187,3 +188,51 @@ def test_api_calls_racing_the_webhooks_end_as_applied_one_by_one(seed):
         True,
         True,
     )
+
+
+def _waiting_on_a_lock(statement_start: str) -> bool:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+            [f"{statement_start}%"],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_registration_that_loses_the_insert_race_is_applied_again_onto_the_winners_row():
+    """Another writer that does not share the registration's lock (a transaction of its own, here) inserts
+    the change first: the registration's insert waits on the unique index, fails with 23505 when the other
+    commits, and is applied again in a new savepoint, merging into the winner's row."""
+    service = ServiceFactory(slug="buildconfig", repositories=[REPOSITORY])
+    _, token = token_create(name="ci", scopes=["changes:write"])
+    inserted, release, answers = threading.Event(), threading.Event(), []
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                Change.objects.create(service=service, sha=MERGE_SHA, repository=REPOSITORY)
+                inserted.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def pipeline():
+        try:
+            answers.append(_register(token, {"service": "buildconfig", "sha": MERGE_SHA, "title": "From CI"}))
+        finally:
+            connections.close_all()
+
+    writer, registration = threading.Thread(target=other_writer), threading.Thread(target=pipeline)
+    writer.start()
+    assert inserted.wait(30)
+    registration.start()
+    wait_until(lambda: _waiting_on_a_lock('INSERT INTO "changes_change"'), timeout=30, interval=0.05)
+    release.set()
+    writer.join(30)
+    registration.join(60)
+
+    assert answers == [201]
+    change = Change.objects.get(sha=MERGE_SHA)
+    assert change.title == "From CI"
+    assert list(Delivery.objects.values_list("status", flat=True)) == ["processed"]

@@ -70,7 +70,7 @@ def test_migrations_run_as_the_owner_and_the_app_as_its_restricted_role():
         assert database_url(service).username == role != owner
 
 
-def test_web_runs_gunicorn_on_our_wsgi_application():
+def test_web_runs_gunicorn_on_our_application():
     command = COMPOSE["services"]["web"]["command"]
     assert command[0] == "gunicorn"
     module, attribute = command[1].split(":")

@@ -6,21 +6,26 @@ connection errors retry with exponential backoff. A wait longer than PULL_MAX_WA
 through: `PullPaused` ends the run, the cursor keeps the position, and the next scheduled run resumes there.
 
 Every request, redirects included, goes only to a host that resolves to public addresses, unless the host is
-in PULL_ALLOWED_HOSTS: a source's URL (set by an admin, or a `next` link the source sent) must not reach the
-cloud metadata service, localhost or the internal network, nor carry the source's token there. An error never
-quotes the answer's body, which could hold whatever that internal host said.
+in PULL_ALLOWED_HOSTS, and connects to the very addresses it checked: a source's URL (set by an admin, or a
+`next` link the source sent) must not reach the cloud metadata service, localhost or the internal network,
+nor carry the source's token there. An error never quotes the answer's body, which could hold whatever that
+internal host said.
 """
 
 import email.utils
 import ipaddress
 import socket
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 
 class PullError(Exception):
@@ -38,20 +43,23 @@ class PullRefused(PullError):
     """The URL's host is internal (or not http(s)) and not allowed explicitly."""
 
 
-def pull_url_check(url: str) -> None:
-    """PullRefused unless `url` is http(s) to an allowed host or one whose every address is public."""
+def pull_url_check(url: str) -> list[str] | None:
+    """PullRefused unless `url` is http(s) to an allowed host or one whose every address is public.
+
+    Returns the addresses it checked, which the connection must use (None for an allowed host): resolving
+    again to connect would let a DNS answer change in between (rebinding) and reach an internal address.
+    """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
         raise PullRefused(f"refused {url!r}: only http(s) URLs with a host are pulled")
     if host in settings.PULL_ALLOWED_HOSTS:
-        return
+        return None
     try:
-        addresses = {
-            info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-        }
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as error:
         raise PullError(f"{host} cannot be resolved: {error}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not ip.is_global or ip.is_multicast:
@@ -59,12 +67,62 @@ def pull_url_check(url: str) -> None:
                 f"refused {host}: it resolves to {ip}, an internal address (an admin may allow the host "
                 "in PULL_ALLOWED_HOSTS)"
             )
+    return addresses
+
+
+# The addresses pull_url_check approved for the request being sent (set around it by _CheckedAdapter).
+_CHECKED_ADDRESSES: ContextVar[list[str] | None] = ContextVar("pull_checked_addresses", default=None)
+
+
+class _PinnedConnectionMixin:
+    """Connects to the addresses checked for this request, never to a fresh DNS answer. The host name
+    still goes into TLS (SNI, certificate check) and the Host header: only the socket's target is pinned."""
+
+    def _new_conn(self):
+        addresses = _CHECKED_ADDRESSES.get()
+        if addresses is None:
+            return super()._new_conn()
+        name = self._dns_host
+        try:
+            for address in addresses[:-1]:
+                self._dns_host = address
+                try:
+                    return super()._new_conn()
+                except (NewConnectionError, ConnectTimeoutError):
+                    continue
+            self._dns_host = addresses[-1]
+            return super()._new_conn()
+        finally:
+            self._dns_host = name
+
+
+class _PinnedHTTPConnection(_PinnedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_PinnedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
 
 
 class _CheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
+
     def send(self, request, *args, **kwargs):
-        pull_url_check(request.url)
-        return super().send(request, *args, **kwargs)
+        checked = _CHECKED_ADDRESSES.set(pull_url_check(request.url))
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            _CHECKED_ADDRESSES.reset(checked)
 
 
 def _retry_after(response: requests.Response) -> float | None:

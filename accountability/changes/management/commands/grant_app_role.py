@@ -8,7 +8,7 @@ grants here. The application then connects as `--role`; migrations keep connecti
 import os
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
 # Append-only: the application may read and append, nothing else.
@@ -35,9 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"{password_env} is empty")
         name = sql.Identifier(role)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(name))
+            _role_create(cursor, role)
             if password:
                 cursor.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(name, sql.Literal(password)))
             database = sql.Identifier(connection.settings_dict["NAME"])
@@ -58,3 +56,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Role {role}: read and write on every table, SELECT and INSERT only on {', '.join(APPEND_ONLY)}."
         )
+
+
+def _role_create(cursor, role: str) -> None:
+    """CREATE ROLE unless it exists. Roles belong to the whole server, so another database's
+    `grant_app_role` (a parallel test run, say) may create the same one at the same moment: its
+    duplicate is as good as ours."""
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+    if cursor.fetchone() is not None:
+        return
+    try:
+        with transaction.atomic():
+            cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    except DatabaseError:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            raise

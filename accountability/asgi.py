@@ -1,0 +1,10 @@
+"""ASGI entry point: gunicorn's asgi worker serves it in production (docker-compose.yml), so that a slow
+client costs a waiting coroutine, not a worker (docs/PERFORMANCE.md, "Slow clients")."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accountability.settings")
+
+application = get_asgi_application()
