@@ -55,6 +55,8 @@ MATRIX: dict[str, Row] = {
     "logout": Row("post", dict.fromkeys(ROLES, 302)),
     "catalog:search": page(),
     "catalog:service": page(),
+    "catalog:person": page(),
+    "catalog:team": page(),
     "changes:review": page(),
     "changes:gaps": page(),
     "changes:metrics": page(),
@@ -178,6 +180,8 @@ def world(db):
     }
     kwargs = {
         "catalog:service": {"slug": service.slug},
+        "catalog:person": {"handle": owner_person.handle},
+        "catalog:team": {"slug": service.owner_team.slug},
         "changes:detail": {"pk": change.pk},
         "changes:sign": {"pk": change.pk},
         "changes:revoke": {"pk": change.pk},
