@@ -50,7 +50,9 @@ def test_the_manager_filters_to_an_unsigned_ai_generated_tier_1_change_and_ackno
         expect(row.locator(".ai")).to_contain_text("generated")
         expect(row.locator(".tier")).to_have_text("T1")
         # "unsigned" filters on "not signed": a revoked or rejected sign-off is not a signature either.
-        expect(row.locator("td").nth(6).locator(".badge")).to_have_text(re.compile(r"^(unsigned|revoked|rejected)$"))
+        expect(row.locator("td").nth(6).locator(".badge")).to_have_text(
+            re.compile(r"^(unsigned|revoked|rejected)$")
+        )
 
     # The filters live in the URL: back returns to the previous filter set, and the link is shareable.
     shared = page.url
