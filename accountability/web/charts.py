@@ -164,7 +164,7 @@ def failure_rate_chart(*, rows: list[dict], plot_width: int = 420) -> RateChart:
     )
 
 
-TREND_WIDTH = 600
+TREND_WIDTH = 440
 TREND_PLOT_X = 44
 TREND_PLOT_TOP = 10
 TREND_PLOT_HEIGHT = 140
