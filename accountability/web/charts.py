@@ -230,16 +230,7 @@ def deploys_per_week_chart(*, weeks: list) -> TrendChart:
                 value=week.deployments,
             )
         )
-    ticks = [(bottom - round(TREND_PLOT_HEIGHT * part / 4), f"{round(tidy * part / 4)}") for part in range(5)]
-    return TrendChart(
-        width=TREND_WIDTH,
-        height=bottom + 24,
-        plot_x=TREND_PLOT_X,
-        plot_bottom=bottom,
-        ticks=ticks,
-        week_labels=labels,
-        bars=bars,
-    )
+    return _trend_chart(labels=labels, tick_label=lambda part: f"{round(tidy * part)}", bars=bars)
 
 
 def failure_rate_trend_chart(*, weeks: list, levels: tuple[str, ...]) -> TrendChart:
@@ -268,7 +259,13 @@ def failure_rate_trend_chart(*, weeks: list, levels: tuple[str, ...]) -> TrendCh
             runs.append(" ".join(run))
         if points:
             lines.append(TrendLine(level=level, runs=runs, points=points))
-    ticks = [(bottom - round(TREND_PLOT_HEIGHT * part / 4), f"{scale * part / 4:.0%}") for part in range(5)]
+    return _trend_chart(labels=labels, tick_label=lambda part: f"{scale * part:.0%}", lines=lines)
+
+
+def _trend_chart(*, labels: list[tuple[int, str]], tick_label, **drawn) -> TrendChart:
+    """The frame both trend charts share: five horizontal ticks (0, ¼ … 1 of the scale) and week labels."""
+    bottom = TREND_PLOT_TOP + TREND_PLOT_HEIGHT
+    ticks = [(bottom - round(TREND_PLOT_HEIGHT * step / 4), tick_label(step / 4)) for step in range(5)]
     return TrendChart(
         width=TREND_WIDTH,
         height=bottom + 24,
@@ -276,5 +273,5 @@ def failure_rate_trend_chart(*, weeks: list, levels: tuple[str, ...]) -> TrendCh
         plot_bottom=bottom,
         ticks=ticks,
         week_labels=labels,
-        lines=lines,
+        **drawn,
     )
