@@ -64,3 +64,12 @@ def mailto(address: str) -> str:
 
 def github_user_url(login: str) -> str:
     return f"{github_web_url()}/{login}" if re.fullmatch(r"[A-Za-z0-9_-]{1,100}", login or "") else ""
+
+
+def github_blob_url(*, repository: str, sha: str, path: str) -> str:
+    """A file as of the change's commit (line anchors are added by the caller: `#L10-L20`)."""
+    commit = github_commit_url(repository=repository, sha=sha)
+    parts = (path or "").strip("/").split("/")
+    if not commit or not path or any(part in ("", ".", "..") for part in parts):
+        return ""
+    return f"{github_repository_url(repository)}/blob/{sha.lower()}/{quote('/'.join(parts), safe='/')}"

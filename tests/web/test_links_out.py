@@ -4,6 +4,7 @@ import pytest
 
 from accountability.web import links
 from tests.factories import (
+    AIProvenanceFactory,
     ChangeFactory,
     IncidentFactory,
     PersonFactory,
@@ -88,3 +89,19 @@ def test_emails_are_mailto_links_and_the_slack_channel_is_named(viewer_client):
     assert '<a href="mailto:olga@example.com">olga@example.com</a>' in body
     assert "Slack #payments-oncall" in body
     assert "Call Dana" in body and "mailto:Call" not in body
+
+
+def test_ai_written_line_ranges_link_to_the_file_at_the_changes_commit(viewer_client):
+    change = ChangeFactory(repository="acme/payments-api", sha=SHA)
+    AIProvenanceFactory(
+        change=change,
+        level="generated",
+        ai_lines={"src/api.py": [[101, 104], [150, 151]], "../../etc/passwd": [[1, 2]]},
+    )
+
+    body = viewer_client.get(f"/changes/{change.pk}/").content.decode()
+
+    blob = f"https://github.com/acme/payments-api/blob/{SHA}/src/api.py"
+    assert f'<a href="{blob}#L101-L104" rel="noopener">101\u2013104</a>' in body
+    assert f'href="{blob}#L150-L151"' in body
+    assert "/blob/" + SHA + "/../" not in body and "../../etc/passwd" in body

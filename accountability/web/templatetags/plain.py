@@ -94,3 +94,8 @@ def stored_person_link(entry: dict):
     if not isinstance(person_id, int):
         return name
     return format_html('<a href="{}">{}</a>', reverse("catalog:person", args=[f"id.{person_id}"]), name)
+
+
+@register.filter
+def blob_url(change, path: str) -> str:
+    return links.github_blob_url(repository=change.repository, sha=change.sha, path=path)
