@@ -1,4 +1,4 @@
-"""Screenshots of every dashboard page at 1440x900 into docs/screenshots/.
+"""Screenshots of the dashboard pages at 1440x900 and, for a phone, 390x844 into docs/screenshots/.
 
 Run against a server holding the demo organisation (`make run`, or `manage.py seed_demo` + `analyze`):
 
@@ -61,12 +61,14 @@ def main() -> None:
         page.goto(f"{base}/review/")
         shoot(page, "04-risk-review")
         page.goto(f"{base}/review/gaps/")
-        first_team = page.locator("#teams-h + table tbody a").first
+        first_team = page.locator("#gaps-panel table tbody a").first
         first_team.click()
         page.wait_for_selector("#drilldown .gap")
         shoot(page, "05-gaps-by-team")
         page.goto(f"{base}/review/metrics/")
         shoot(page, "06-metrics-by-ai-level")
+        page.evaluate("document.getElementById('trend-h').scrollIntoView()")
+        shoot(page, "06b-metrics-weekly-trend")
 
         login(page, base, "owner", args.password)
         page.goto(f"{base}/my/signoffs/")
@@ -94,6 +96,27 @@ def main() -> None:
         page.locator("table tbody a").first.click()
         page.wait_for_selector("#suspects")
         shoot(page, "14-incident-page")
+        incident_url = page.url
+        page.goto(f"{base}/services/payments-api/")
+        page.locator(".kv").get_by_role("link").first.click()
+        page.wait_for_selector("#owns-h")
+        shoot(page, "15-person-page")
+        page.goto(f"{base}/services/payments-api/")
+        page.locator(".kv dd").nth(1).get_by_role("link").first.click()
+        page.wait_for_selector("#members-h")
+        shoot(page, "16-team-page")
+        team_url = page.url
+
+        # The commander's first look at 2 a.m. is often a phone.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(incident_url)
+        shoot(page, "17-phone-incident-page")
+        page.goto(team_url)
+        shoot(page, "18-phone-team-page")
+        login(page, base, "manager", args.password)
+        page.goto(f"{base}/review/metrics/")
+        page.evaluate("document.getElementById('trend-h').scrollIntoView()")
+        shoot(page, "19-phone-metrics-trend")
 
         browser.close()
 

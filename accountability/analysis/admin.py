@@ -66,10 +66,19 @@ class GapAdmin(admin.ModelAdmin):
         "last_seen",
         "resolved_at",
         "acknowledged_by",
+        "acknowledged_by_person",
     ]
     list_filter = ["code", "severity", ("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["sentence"]
-    raw_id_fields = ["service", "team", "change", "person", "accountable_team", "acknowledged_by"]
+    raw_id_fields = [
+        "service",
+        "team",
+        "change",
+        "person",
+        "accountable_team",
+        "acknowledged_by",
+        "acknowledged_by_person",
+    ]
 
 
 @admin.register(BlastRadius)

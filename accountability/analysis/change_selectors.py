@@ -331,7 +331,13 @@ def gaps_by_team() -> list[dict]:
 def gaps_for_team(*, team_slug: str, code: str = "", limit: int = 200) -> QuerySet[Gap]:
     """A team's open gaps (acknowledged ones stay visible), with their subjects; `-` means no team."""
     gaps = Gap.objects.filter(resolved_at__isnull=True).select_related(
-        "service", "team", "change__service", "person", "acknowledged_by", "accountable_team"
+        "service",
+        "team",
+        "change__service",
+        "person",
+        "acknowledged_by",
+        "acknowledged_by_person",
+        "accountable_team",
     )
     if team_slug == "-":
         gaps = gaps.filter(accountable_team__isnull=True)

@@ -483,14 +483,22 @@ def gap_acknowledge(*, gap: Gap, user: AbstractBaseUser, note: str, ip_address: 
         raise ValueError("Acknowledging a gap needs a note saying why.")
     with transaction.atomic():
         gap.acknowledged_by = user
+        gap.acknowledged_by_person = getattr(user, "person", None)
         gap.acknowledged_at = timezone.now()
         gap.acknowledgement_note = note
-        gap.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
+        gap.save(
+            update_fields=[
+                "acknowledged_by",
+                "acknowledged_by_person",
+                "acknowledged_at",
+                "acknowledgement_note",
+            ]
+        )
         audit_record(
             actor=user,
             action="gap.acknowledge",
             obj=gap,
-            detail={"code": gap.code, "note": note},
+            detail={"code": gap.code, "note": note, "person": gap.acknowledged_by_person_id},
             ip_address=ip_address,
         )
     return gap

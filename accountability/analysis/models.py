@@ -176,6 +176,11 @@ class Gap(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The person credited with the acknowledgement, as catalogued when it was made (accountability is a
+    # person; the login may be unlinked or relinked later). Empty for a login linked to nobody.
+    acknowledged_by_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement_note = models.TextField(blank=True)
 

@@ -36,7 +36,13 @@ def gaps_open(*, team: Team | None = None, code: str = "") -> QuerySet[Gap]:
     if code:
         gaps = gaps.filter(code=code)
     return gaps.select_related(
-        "service", "team", "change__service", "person", "accountable_team", "acknowledged_by"
+        "service",
+        "team",
+        "change__service",
+        "person",
+        "accountable_team",
+        "acknowledged_by",
+        "acknowledged_by_person",
     ).order_by(SEVERITY_ORDER, "first_seen", "id")
 
 

@@ -39,6 +39,10 @@ class GapOut(Schema):
     last_seen: datetime
     resolved_at: datetime | None
     acknowledged_at: datetime | None
+    acknowledged_by: str | None = Field(
+        description="The person credited with the acknowledgement (their name)"
+    )
+    acknowledged_by_login: str | None = Field(description="The dashboard login that acknowledged")
     acknowledgement_note: str
 
 
@@ -55,9 +59,9 @@ class GapPage(Schema):
 )
 def gap_list(request: HttpRequest, filters: Query[GapFilters]):
     reject_unknown_query(request, GapFilters)
-    gaps = Gap.objects.select_related("service", "team", "person", "accountable_team").filter(
-        resolved_at__isnull=filters.open
-    )
+    gaps = Gap.objects.select_related(
+        "service", "team", "person", "accountable_team", "acknowledged_by", "acknowledged_by_person"
+    ).filter(resolved_at__isnull=filters.open)
     if filters.code:
         gaps = gaps.filter(code=filters.code)
     if filters.severity:
@@ -84,6 +88,8 @@ def gap_list(request: HttpRequest, filters: Query[GapFilters]):
             "last_seen": gap.last_seen,
             "resolved_at": gap.resolved_at,
             "acknowledged_at": gap.acknowledged_at,
+            "acknowledged_by": gap.acknowledged_by_person.name if gap.acknowledged_by_person else None,
+            "acknowledged_by_login": gap.acknowledged_by.get_username() if gap.acknowledged_by else None,
             "acknowledgement_note": gap.acknowledgement_note,
         }
         for gap in rows

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -33,6 +35,18 @@ class Team(models.Model):
         return self.name
 
 
+# A GitHub login's characters (letters, digits, hyphens; managed users add `_shortcode`). A handle with any
+# other character cannot be a login, so `id.<pk>` never names somebody else.
+LOGIN_HANDLE = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def person_handle(*, pk: int, github_login: str) -> str:
+    """A person's address on the dashboard (/people/<handle>/): their GitHub login, else `id.<pk>`."""
+    if LOGIN_HANDLE.fullmatch(github_login or ""):
+        return github_login.lower()
+    return f"id.{pk}"
+
+
 class Person(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
@@ -62,6 +76,10 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def handle(self) -> str:
+        return person_handle(pk=self.pk, github_login=self.github_login)
 
 
 class Membership(models.Model):

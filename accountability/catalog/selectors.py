@@ -39,7 +39,7 @@ class SearchResults:
     people: list[Person] = field(default_factory=list)
     paths: list[PathMatch] = field(default_factory=list)
     # team id → the people holding that team's pager now, for the services found.
-    on_call: dict[int, list[str]] = field(default_factory=dict)
+    on_call: dict[int, list[Person]] = field(default_factory=dict)
     # Repositories no service lists that sent deployments or changes (their UNCLAIMED_REPOSITORY gaps):
     # filled by the view from analysis, which this domain module does not import.
     unclaimed: list[str] = field(default_factory=list)
@@ -208,21 +208,23 @@ def people_on_call_now(*, person_ids: set[int]) -> dict[int, list[str]]:
     return on_call
 
 
-def on_call_now_by_team(*, team_ids: set[int]) -> dict[int, list[str]]:
-    """Who is on call now for each team, lowest escalation level first (one query)."""
+def on_call_now_by_team(*, team_ids: set[int]) -> dict[int, list[Person]]:
+    """Who is on call now for each team, lowest escalation level first (one query). A person reads as
+    their name, so `{{ people|join:", " }}` lists them; `person_link` links each to their page."""
     if not team_ids:
         return {}
     now = timezone.now()
-    on_call: dict[int, list[str]] = {}
+    on_call: dict[int, list[Person]] = {}
     shifts = (
         OnCallShift.objects.filter(team_id__in=team_ids, start__lte=now, end__gt=now)
+        .select_related("person")
+        .only("team_id", "person", "person__name", "person__github_login")
         .order_by("escalation_level", "start")
-        .values_list("team_id", "person__name")
     )
-    for team_id, name in shifts:
-        names = on_call.setdefault(team_id, [])
-        if name not in names:
-            names.append(name)
+    for shift in shifts:
+        people = on_call.setdefault(shift.team_id, [])
+        if shift.person not in people:
+            people.append(shift.person)
     return on_call
 
 

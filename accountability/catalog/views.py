@@ -1,11 +1,13 @@
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accountability.analysis.change_selectors import service_recent_changes
+from accountability.analysis.people_selectors import person_by_handle, person_page, team_for_page, team_page
 from accountability.analysis.selectors import unclaimed_repositories_matching
 from accountability.catalog.forms import SearchForm
-from accountability.catalog.models import Service
+from accountability.catalog.models import Person, Service, Team
 from accountability.catalog.selectors import (
     catalog_search,
     service_for_page,
@@ -48,3 +50,30 @@ def service_detail(request, slug):
             "incidents": incidents_for_service(service=service),
         },
     )
+
+
+@require_GET
+@require(can_view)
+def person_detail(request, handle):
+    try:
+        person = person_by_handle(handle=handle)
+    except Person.DoesNotExist:
+        raise Http404("Nobody in the catalog has that handle.") from None
+    return render(request, "catalog/person.html", {"page": person_page(person=person), "person": person})
+
+
+@require_GET
+@require(can_view)
+def team_detail(request, slug):
+    try:
+        team = team_for_page(slug=slug)
+    except Team.DoesNotExist:
+        raise Http404("No team with that name.") from None
+    now = timezone.now()
+    page = team_page(team=team, now=now)
+    context = {
+        "page": page,
+        "team": team,
+        "on_call": team_on_call(team=team, at=now),
+    }
+    return render(request, "catalog/team.html", context)

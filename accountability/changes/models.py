@@ -113,6 +113,13 @@ class Change(models.Model):
     def __str__(self) -> str:
         return f"{self.service.slug}@{self.sha[:8]} {self.title}"
 
+    @property
+    def signoff_state(self) -> str:
+        """signed (an approval in force), rejected or revoked (the last word), else unsigned."""
+        if self.approved:
+            return "signed"
+        return {"reject": "rejected", "revoke": "revoked"}.get(self.last_decision, "unsigned")
+
 
 class Commit(models.Model):
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="commits")

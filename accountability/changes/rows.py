@@ -13,9 +13,9 @@ from datetime import datetime
 from html import escape
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef, Window
+from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
@@ -28,6 +28,7 @@ from accountability.changes.models import (
     Environment,
     Evidence,
     RollbackPlan,
+    SignOff,
 )
 
 # Cells and rows end where the next begins (HTML's optional end tags): 45 bytes a row.
@@ -60,6 +61,7 @@ COLUMNS = (
     "service__name",
     "service__tier",
     "service__owner_team__name",
+    "service__owner_team__slug",
     "provenance__confidence",
     "rollback_plan__strategy",
     "rollback_plan__last_rehearsed_at",
@@ -67,6 +69,7 @@ COLUMNS = (
     "service__default_rollback_plan__last_rehearsed_at",
     "evidence_passed",
     "evidence_failing",
+    "last_signer_id",
 )
 
 
@@ -82,6 +85,10 @@ def review_rows(
         .annotate(
             evidence_passed=ArraySubquery(evidence.filter(result=Evidence.Result.PASSED)),
             evidence_failing=ArraySubquery(evidence.exclude(result=Evidence.Result.PASSED)),
+            # `last_signer` is the name a trigger copies; the person's page needs their id.
+            last_signer_id=Subquery(
+                SignOff.objects.filter(change=OuterRef("pk")).order_by("-id").values("signer_id")[:1]
+            ),
         )
         .values_list(*COLUMNS)
     )
@@ -136,6 +143,7 @@ def _row(values: tuple, *, deployments: list, policy: str | None, now: datetime)
         service_name,
         tier,
         team,
+        team_slug,
         confidence,
         strategy,
         rehearsed_at,
@@ -143,6 +151,7 @@ def _row(values: tuple, *, deployments: list, policy: str | None, now: datetime)
         default_rehearsed_at,
         passed,
         failing,
+        last_signer_id,
     ) = values
     if strategy is None:  # a change without a plan of its own inherits its service's default
         strategy, rehearsed_at = default_strategy, default_rehearsed_at
@@ -158,11 +167,11 @@ def _row(values: tuple, *, deployments: list, policy: str | None, now: datetime)
             escape(service_name),
             tier,
             tier,
-            escape(team or "no team"),
+            _team(team, team_slug),
             _ai(ai_level, ai_share, confidence),
             _evidence(passed or [], failing or []),
             _rollback(strategy, rehearsed_at, now),
-            _signoff(approved, last_decision, last_signer, policy),
+            _signoff(approved, last_decision, last_signer, last_signer_id, policy),
             _deployments(deployments),
         )
     )
@@ -199,10 +208,24 @@ def _rollback(strategy: str | None, rehearsed_at: datetime | None, now: datetime
     return f"{label}<small>rehearsed {escape(timesince(rehearsed_at, now))} ago</small>"
 
 
-def _signoff(approved: bool, last_decision: str, last_signer: str, policy: str | None) -> str:
+def _team(name: str | None, slug: str | None) -> str:
+    if not name:
+        return "no team"
+    try:
+        return f'<a href="{escape(reverse("catalog:team", args=[slug]))}">{escape(name)}</a>'
+    except NoReverseMatch:  # a slug with a slash from some source: the name alone
+        return escape(name)
+
+
+def _signoff(
+    approved: bool, last_decision: str, last_signer: str, last_signer_id: int | None, policy: str | None
+) -> str:
     state = "signed" if approved else SIGNOFF_LAST_WORDS.get(last_decision, "unsigned")
     cell = f'<i class="badge {SIGNOFF_BADGES[state]}">{state}</i>'
-    if last_signer:
+    if last_signer and last_signer_id:
+        href = escape(reverse("catalog:person", args=[f"id.{last_signer_id}"]))
+        cell += f'<small><a href="{href}">{escape(last_signer)}</a></small>'
+    elif last_signer:
         cell += f"<small>{escape(last_signer)}</small>"
     if policy:
         cell += f'<i class="policy policy-{escape(policy)}">policy {escape(policy)}</i>'

@@ -29,6 +29,8 @@ from accountability.analysis.gaps import gap_acknowledge
 from accountability.analysis.models import Gap
 from accountability.analysis.services import change_analyze
 from accountability.analysis.signoffs import signoff_policy, signoff_revoke, signoff_submit
+from accountability.analysis.trends import LEVELS as TREND_LEVELS
+from accountability.analysis.trends import weekly_trend
 from accountability.audit.http import client_ip
 from accountability.catalog.models import Team
 from accountability.changes.forms import (
@@ -50,7 +52,12 @@ from accountability.identity.stepup import (
     pending_signoff_take,
 )
 from accountability.incidents.selectors import incidents_caused_by
-from accountability.web.charts import blast_radius_layout, failure_rate_chart
+from accountability.web.charts import (
+    blast_radius_layout,
+    deploys_per_week_chart,
+    failure_rate_chart,
+    failure_rate_trend_chart,
+)
 from accountability.web.permissions import can_acknowledge_gap, can_sign_off, can_view, check, require
 
 PAGE_SIZE = 50
@@ -308,5 +315,17 @@ def metrics(request):
         "start": start,
         "end": now,
         "minimum": settings.ANALYSIS_METRICS_MIN_SAMPLE,
+        **_weekly_trend(now=now, team_id=team.pk if team else None),
     }
     return render(request, _partial(request, "changes/metrics.html", "panel"), context)
+
+
+def _weekly_trend(*, now, team_id: int | None) -> dict:
+    weeks = weekly_trend(now=now, team_id=team_id, minimum=settings.ANALYSIS_METRICS_MIN_SAMPLE)
+    return {
+        "weeks": weeks,
+        "trend_deployments": sum(week.deployments for week in weeks),
+        "trend_levels": TREND_LEVELS,
+        "deploys_chart": deploys_per_week_chart(weeks=weeks),
+        "rate_trend_chart": failure_rate_trend_chart(weeks=weeks, levels=TREND_LEVELS),
+    }

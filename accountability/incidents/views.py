@@ -10,6 +10,8 @@ from accountability.catalog.selectors import on_call_now_by_team
 from accountability.incidents.forms import VerdictForm
 from accountability.incidents.models import Incident, SuspectChange
 from accountability.incidents.selectors import incident_for_page, incidents_recent
+from accountability.ingest.models import Source
+from accountability.web.links import pagerduty_incident_url
 from accountability.web.permissions import can_judge_suspect, can_view, require
 
 
@@ -39,9 +41,22 @@ def _render_incident(request, pk, *, form=None, asking=None, done="", status=200
         "asking": asking,
         "done": done,
         "oob": bool(request.htmx and done),
+        "source_url": _source_url(incident),
     }
     template = "incidents/detail.html#suspects" if request.htmx else "incidents/detail.html"
     return render(request, template, context, status=status)
+
+
+def _source_url(incident: Incident) -> str:
+    """The incident at its source: the stored html_url, else built from a PagerDuty source's `web_url`
+    option (its account's address), looked up only when needed."""
+    web_url = ""
+    if not incident.url and incident.source == "pagerduty":
+        configs = Source.objects.filter(kind=Source.Kind.PAGERDUTY).values_list("config", flat=True)
+        web_url = next((c["web_url"] for c in configs if isinstance(c, dict) and c.get("web_url")), "")
+    return pagerduty_incident_url(
+        source=incident.source, external_id=incident.external_id, stored=incident.url, web_url=web_url
+    )
 
 
 @require_GET

@@ -162,3 +162,116 @@ def failure_rate_chart(*, rows: list[dict], plot_width: int = 420) -> RateChart:
         bars=bars,
         ticks=ticks,
     )
+
+
+TREND_WIDTH = 440
+TREND_PLOT_X = 44
+TREND_PLOT_TOP = 10
+TREND_PLOT_HEIGHT = 140
+
+
+@dataclass
+class TrendBar:
+    x: int
+    y: int
+    width: int
+    height: int
+    label: str
+    value: int
+
+
+@dataclass
+class TrendLine:
+    level: str
+    # Runs of consecutive weeks with a rate: each run is drawn as one polyline ("x,y x,y …").
+    runs: list[str]
+    points: list[tuple[int, int, str]]  # x, y, "week: rate (failures/deployments)"
+
+
+@dataclass
+class TrendChart:
+    width: int
+    height: int
+    plot_x: int
+    plot_bottom: int
+    ticks: list[tuple[int, str]]  # y, label
+    week_labels: list[tuple[int, str]]  # x, label
+    bars: list[TrendBar] = field(default_factory=list)
+    lines: list[TrendLine] = field(default_factory=list)
+
+
+def _week_axis(weeks: list) -> tuple[float, list[tuple[int, str]]]:
+    step = (TREND_WIDTH - TREND_PLOT_X - 10) / max(len(weeks), 1)
+    # Every other week is labelled, so twelve labels fit a phone's width.
+    labels = [
+        (round(TREND_PLOT_X + step * (index + 0.5)), week.start.strftime("%d %b"))
+        for index, week in enumerate(weeks)
+        if (len(weeks) - 1 - index) % 2 == 0
+    ]
+    return step, labels
+
+
+def deploys_per_week_chart(*, weeks: list) -> TrendChart:
+    """Vertical bars of production deployments per week, with a scale rounded up to a tidy number."""
+    step, labels = _week_axis(weeks)
+    top = max([week.deployments for week in weeks] + [1])
+    tidy = next(n for n in (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 10**9) if n >= top)
+    bottom = TREND_PLOT_TOP + TREND_PLOT_HEIGHT
+    bars = []
+    for index, week in enumerate(weeks):
+        height = round(TREND_PLOT_HEIGHT * week.deployments / tidy)
+        bars.append(
+            TrendBar(
+                x=round(TREND_PLOT_X + step * index + step * 0.15),
+                y=bottom - height,
+                width=max(1, round(step * 0.7)),
+                height=height,
+                label=week.start.strftime("%Y-%m-%d"),
+                value=week.deployments,
+            )
+        )
+    return _trend_chart(labels=labels, tick_label=lambda part: f"{round(tidy * part)}", bars=bars)
+
+
+def failure_rate_trend_chart(*, weeks: list, levels: tuple[str, ...]) -> TrendChart:
+    """One line per AI level of its weekly change failure rate; weeks without a rate break the line."""
+    step, labels = _week_axis(weeks)
+    rates = [lw.rate for week in weeks for lw in week.levels.values() if lw.rate is not None]
+    scale = min(1.0, (int(max([*rates, 0.05]) * 10) + 1) / 10)
+    bottom = TREND_PLOT_TOP + TREND_PLOT_HEIGHT
+    lines = []
+    for level in levels:
+        runs, run, points = [], [], []
+        for index, week in enumerate(weeks):
+            cell = week.levels.get(level)
+            if cell is None or cell.rate is None:
+                if run:
+                    runs.append(" ".join(run))
+                run = []
+                continue
+            x = round(TREND_PLOT_X + step * (index + 0.5))
+            y = bottom - round(TREND_PLOT_HEIGHT * min(cell.rate, scale) / scale)
+            run.append(f"{x},{y}")
+            counts = f"{cell.failures}/{cell.deployments}"
+            title = f"{level}, week of {week.start:%Y-%m-%d}: {cell.rate:.0%} ({counts})"
+            points.append((x, y, title))
+        if run:
+            runs.append(" ".join(run))
+        if points:
+            lines.append(TrendLine(level=level, runs=runs, points=points))
+    return _trend_chart(labels=labels, tick_label=lambda part: f"{scale * part:.0%}", lines=lines)
+
+
+def _trend_chart(*, labels: list[tuple[int, str]], tick_label, **drawn) -> TrendChart:
+    """The frame both trend charts share: five horizontal ticks (0, ¼ … 1 of the scale) and week labels."""
+    bottom = TREND_PLOT_TOP + TREND_PLOT_HEIGHT
+    ticks = [(bottom - round(TREND_PLOT_HEIGHT * step / 4), tick_label(step / 4)) for step in range(5)]
+    return TrendChart(
+        width=TREND_WIDTH,
+        height=bottom + 24,
+        plot_x=TREND_PLOT_X,
+        plot_bottom=bottom,
+        ticks=ticks,
+        week_labels=labels,
+        **drawn,
+    )

@@ -3,8 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from accountability.analysis.gaps import gap_acknowledge
 from accountability.analysis.models import Gap, MetricSnapshot
-from tests.factories import ServiceFactory, TeamFactory
+from tests.factories import PersonFactory, ServiceFactory, TeamFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,17 @@ def gap(**fields):
     now = timezone.now()
     defaults = {"severity": "high", "sentence": "A gap.", "first_seen": now, "last_seen": now}
     return Gap.objects.create(**{**defaults, **fields})
+
+
+def test_it_credits_an_acknowledgement_to_the_person_and_names_the_login(read_client):
+    user = user_with_role("viewer", username="mgr", person=PersonFactory(name="Mona Manager"))
+    acknowledged = gap(code="SERVICE_NO_OWNER", service=ServiceFactory())
+    gap_acknowledge(gap=acknowledged, user=user, note="Hiring")
+
+    item = read_client.get("/api/v1/gaps").json()["items"][0]
+
+    assert (item["acknowledged_by"], item["acknowledged_by_login"]) == ("Mona Manager", "mgr")
+    assert item["acknowledgement_note"] == "Hiring"
 
 
 def test_it_lists_open_gaps_with_their_subject_and_filters_them(read_client):
@@ -47,6 +59,8 @@ def test_it_lists_open_gaps_with_their_subject_and_filters_them(read_client):
         "last_seen": body["items"][0]["last_seen"],
         "resolved_at": None,
         "acknowledged_at": None,
+        "acknowledged_by": None,
+        "acknowledged_by_login": None,
         "acknowledgement_note": "",
     }
     assert [g["code"] for g in read_client.get("/api/v1/gaps?severity=medium").json()["items"]] == [

@@ -69,8 +69,11 @@ def test_the_manager_filters_to_an_unsigned_ai_generated_tier_1_change_and_ackno
     gap_card.get_by_label("Acknowledge with a note").fill("Owner is on it; fix lands Thursday.")
     gap_card.get_by_role("button", name="Acknowledge").click()
 
-    expect(page.locator(f"#gap-{gap_id}")).to_contain_text("Acknowledged by manager")
-    gap = Gap.objects.get(pk=gap_id)
+    gap = Gap.objects.select_related("acknowledged_by_person").get(pk=gap_id)
+    # Credited to the person the manager's login is (the demo links them), the login beside it.
+    expect(page.locator(f"#gap-{gap_id}")).to_contain_text(
+        f"Acknowledged by {gap.acknowledged_by_person.name} (login manager)"
+    )
     assert gap.acknowledgement_note == "Owner is on it; fix lands Thursday."
     assert gap.resolved_at is None
 

@@ -1,5 +1,8 @@
 """Every main page of the three users' journeys, at 390 px (a phone) and 1440 px: nothing scrolls sideways
-and axe-core finds no violation (WCAG 2.1 A/AA, best practices), error and question states included."""
+and axe-core finds no violation (WCAG 2.1 A/AA, best practices), error, question and htmx states (a filter's
+answer swapped in, a region waiting for one) included."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +20,36 @@ def _check(page, where: str, problems: list[str]) -> None:
     problems.extend(f"{where}: {line}" for line in axe_violations(page))
 
 
+def _check_htmx_states(page, device: str, problems: list[str]) -> None:
+    """A filter's answer swapped in, and the table while that answer is on its way (held back here)."""
+    page.goto("/review/")
+    page.get_by_label("Tier").select_option("1")
+    expect(page).to_have_url(re.compile(r"tier=1"))
+    expect(page.locator("[aria-busy=true]")).to_have_count(0)
+    _check(page, f"{device} manager review filter swapped", problems)
+
+    held = []
+
+    def hold(route):  # answered only once the waiting state is checked
+        held.append(route)
+
+    waiting = re.compile(r".*/review/\?.*ai_level=generated.*")
+    page.route(waiting, hold)
+    page.get_by_label("AI level").select_option("generated")
+    expect(page.locator("[aria-busy=true]")).to_have_count(1)
+    _check(page, f"{device} manager review loading", problems)
+    for route in held:
+        route.continue_()
+    page.unroute(waiting, hold)
+    expect(page.locator("[aria-busy=true]")).to_have_count(0)
+
+    page.goto("/review/metrics/")
+    page.get_by_label("Period").select_option("30d")
+    expect(page).to_have_url(re.compile(r"period=30d"))
+    expect(page.locator("[aria-busy=true]")).to_have_count(0)
+    _check(page, f"{device} manager metrics period swapped", problems)
+
+
 def test_every_journey_page_fits_a_phone_and_a_desktop_without_axe_violations(page):
     # Some 40 page loads with axe on a shared two-core machine: allow each step more than the default.
     page.set_default_timeout(30_000)
@@ -31,6 +64,8 @@ def test_every_journey_page_fits_a_phone_and_a_desktop_without_axe_violations(pa
                 page.goto(path)
                 _check(page, f"{device} {user} {path}", problems)
 
+            if user == "manager":
+                _check_htmx_states(page, device, problems)
             if user == "owner":
                 # The sign-off form sent with nothing ticked: its error summary, focused.
                 page.goto(pages["owner"][-1])

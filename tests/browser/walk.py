@@ -44,6 +44,8 @@ def journey_pages() -> dict[str, list[str]]:
             "/search/",
             f"/search/?q={service.slug}",
             f"/services/{service.slug}/",
+            f"/teams/{team}/",
+            f"/people/{service.owner_of_record.handle}/",
             "/incidents/",
             f"/incidents/{incident.pk}/",
         ],

@@ -53,7 +53,9 @@ def test_it_finds_a_service_by_name_slug_repository_pagerduty_id_or_team(command
 @pytest.mark.parametrize("query", ["Olga", "@olga", "PUSER01"])
 def test_it_finds_a_person_with_their_teams_and_services(commander_client, payments, query):
     body = search(commander_client, query)
-    assert "Olga Owner" in body and "Payments (member)" in body and "owns" in body
+    assert (
+        "Olga Owner" in body and '<a href="/teams/payments/">Payments</a> (member)' in body and "owns" in body
+    )
 
 
 def test_it_resolves_a_path_through_codeowners_last_match_wins(commander_client, payments):
@@ -65,7 +67,7 @@ def test_it_resolves_a_path_through_codeowners_last_match_wins(commander_client,
 
     body = search(commander_client, "acme/payments-api:migrations/0042_refunds.py")
     assert "@acme/data-infra" in body and "through the rule <code>/migrations/</code>" in body
-    assert "Teams: Data Infrastructure" in body
+    assert 'Teams: <a href="/teams/data-infra/">Data Infrastructure</a>' in body
     assert 'href="/services/payments-api/"' in body
 
     other = search(commander_client, "acme/payments-api/src/api/views.py")

@@ -77,7 +77,9 @@ def test_it_shows_provenance_down_to_the_ai_written_lines(viewer_client, change)
 
     assert "majority 75%" in body
     assert "claude-code" in body and "claude-sonnet-4" in body
-    assert "src/payments/search.py" in body and "10\u201342, 50\u201361" in body
+    assert "src/payments/search.py</a>" in body
+    assert '#L10-L42" rel="noopener">10\u201342</a>, <a' in body
+    assert '#L50-L61" rel="noopener">50\u201361</a>' in body
 
 
 def test_it_says_why_each_piece_of_evidence_counts_or_not(viewer_client, change):

@@ -76,9 +76,9 @@ def test_it_lets_a_commander_confirm_the_top_suspect(client, incident, commander
     top.refresh_from_db()
     assert (top.verdict, top.verdict_by, top.verdict_note) == ("confirmed", commander, "Reverted, fixed")
     assert AuditEvent.objects.filter(action="suspect.confirmed", object_id=str(top.pk)).exists()
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert (
-        "Confirmed cause by <strong>Carla Commander</strong>"
-        in client.get(f"/incidents/{incident.pk}/").content.decode()
+        f'Confirmed cause by <strong><a href="/people/{commander.person.handle}/">Carla Commander</a>' in page
     )
 
 
@@ -170,9 +170,10 @@ def test_it_shows_who_is_on_call_now_for_each_affected_service(client, incident)
     from tests.factories import OnCallShiftFactory
 
     service = incident.services.get()
-    OnCallShiftFactory(team=service.owner_team, person=PersonFactory(name="Paula Pager"))
+    paula = PersonFactory(name="Paula Pager")
+    OnCallShiftFactory(team=service.owner_team, person=paula)
     client.force_login(user_with_role("viewer"))
 
     body = client.get(f"/incidents/{incident.pk}/").content.decode()
 
-    assert "On call now: <strong>Paula Pager</strong>" in body
+    assert f'On call now: <strong><a href="/people/{paula.handle}/">Paula Pager</a></strong>' in body

@@ -74,7 +74,8 @@ def test_once_sure_it_says_what_happened_credits_the_person_and_writes_the_timel
     assert response.status_code == 302 and response["Location"].endswith(f"#suspect-{top.pk}")
     page = client.get(response["Location"]).content.decode()
     assert f"Suspect #1 ({top.change.sha[:8]}) is confirmed as the cause" in page
-    assert "Confirmed cause by <strong>Carla Commander</strong>" in page
+    carla = commander.person.handle
+    assert f'Confirmed cause by <strong><a href="/people/{carla}/">Carla Commander</a></strong>' in page
     event = IncidentEvent.objects.get(incident=incident)
     assert (event.kind, event.actor) == ("suspect_confirmed", "Carla Commander")
     assert "confirmed as the cause: Reverted" in event.summary

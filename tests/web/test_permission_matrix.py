@@ -59,6 +59,8 @@ MATRIX: dict[str, Row] = {
     "identity:callback": Row("get", dict.fromkeys(ROLES, 404)),
     "catalog:search": page(),
     "catalog:service": page(),
+    "catalog:person": page(),
+    "catalog:team": page(),
     "changes:review": page(),
     "changes:gaps": page(),
     "changes:metrics": page(),
@@ -182,6 +184,8 @@ def world(db):
     }
     kwargs = {
         "catalog:service": {"slug": service.slug},
+        "catalog:person": {"handle": owner_person.handle},
+        "catalog:team": {"slug": service.owner_team.slug},
         "changes:detail": {"pk": change.pk},
         "changes:sign": {"pk": change.pk},
         "changes:revoke": {"pk": change.pk},
