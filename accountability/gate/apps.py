@@ -11,6 +11,6 @@ class GateConfig(AppConfig):
     def ready(self) -> None:
         # Ingest sits below the gate and cannot import it: the gate hands the GitHub adapter its handler.
         from accountability.gate.protection import protection_rule_receive
-        from accountability.ingest.adapters import github
+        from accountability.ingest.sources import github
 
         github.HANDLERS["deployment_protection_rule"] = protection_rule_receive

@@ -9,10 +9,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from accountability.changes.identity import ChangeIdentityConflict
 from accountability.followups import analysis_schedule_unclaimed
 from accountability.ingest.errors import ConcurrentWrite, DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
-from accountability.ingest.services import WEBHOOK_KINDS
+from accountability.ingest.sources import SOURCES, WEBHOOK_KINDS
 from accountability.ingest.upserts import (
     batch_delivery_done,
     batch_locks_lost,
@@ -110,9 +111,7 @@ _CLAIM_OTHERS = f"""
 
 def _apply(delivery: Delivery) -> tuple[str, str]:
     """(status, error) of one claimed delivery, its domain writes made inside a savepoint of their own."""
-    from accountability.ingest.adapters import ADAPTERS
-
-    adapter = ADAPTERS.get(delivery.source.kind)
+    adapter = SOURCES.get(delivery.source.kind)
     status, error, released = Delivery.Status.PROCESSED, "", False
     try:
         if adapter is None:
@@ -121,7 +120,7 @@ def _apply(delivery: Delivery) -> tuple[str, str]:
         released = True
     except DeliveryIgnored as reason:
         status, error = Delivery.Status.IGNORED, str(reason)
-    except PayloadError as problem:
+    except (PayloadError, ChangeIdentityConflict) as problem:
         status, error = Delivery.Status.FAILED, str(problem)
     except TRANSIENT_ERRORS as error_:
         if not _exceeds_a_limit(error_):
@@ -155,7 +154,7 @@ def _apply_retrying_races(adapter, delivery: Delivery) -> str:
         try:
             with transaction.atomic():
                 payload = adapter.parse(body=bytes(delivery.body), headers=delivery.headers)
-                return adapter.delivery_apply(delivery=delivery, payload=payload)
+                return adapter.apply(delivery=delivery, payload=payload)
         except IntegrityError as error:
             if not _unique_violation(error):
                 raise

@@ -33,3 +33,21 @@ def prune_deliveries() -> int:
     from accountability.ingest.retention import deliveries_prune
 
     return deliveries_prune()
+
+
+@shared_task(name="ingest.pull_source", ignore_result=True)
+def pull_source(source_id: int) -> int | None:
+    from accountability.ingest.pull_runner import source_pull
+
+    return source_pull(source_id=source_id)
+
+
+@shared_task(name="ingest.pull_due_sources", ignore_result=True)
+def pull_due_sources() -> int:
+    """Enqueue a pull of every source whose schedule says it is due (beat runs this every minute)."""
+    from accountability.ingest.pull_runner import sources_due
+
+    due = sources_due()
+    for source_id in due:
+        pull_source.delay(source_id)
+    return len(due)
