@@ -4,14 +4,13 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from accountability.changes.identity import ChangeIdentityConflict
 from accountability.followups import analysis_schedule_unclaimed
-from accountability.ingest.errors import ConcurrentWrite, DeliveryIgnored, PayloadError
+from accountability.ingest.errors import TRANSIENT_ERRORS, ConcurrentWrite, DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
 from accountability.ingest.sources import SOURCES, WEBHOOK_KINDS
 from accountability.ingest.upserts import (
@@ -23,9 +22,6 @@ from accountability.ingest.upserts import (
 
 logger = logging.getLogger(__name__)
 
-# Errors that say "not now" rather than "never": the task retries them with backoff; everything else
-# marks the delivery failed so that it never blocks the others.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConcurrentWrite)
 # How many times a delivery is applied again, at once, after losing an insert race (a uniqueness
 # conflict): each retry runs in a new savepoint with a new snapshot, so it finds the row the winner
 # committed and merges into it.

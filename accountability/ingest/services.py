@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accountability.ingest.models import Delivery, Source
+from accountability.ingest.tasks import process_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,6 @@ def delivery_store(
     Returns (delivery, created); a redelivery returns the stored row with created False and enqueues nothing,
     so a sender retrying never gets anything processed twice.
     """
-    from accountability.ingest.tasks import process_delivery
-
     external_id, event_type, headers = (
         _storable(external_id)[:200],
         _storable(event_type)[:200],
@@ -78,8 +77,6 @@ def deliveries_replay(*, deliveries: QuerySet[Delivery], enqueue: bool = True) -
     Applying a delivery is idempotent, so replaying a processed one changes nothing; replaying a failed or
     ignored one applies it with today's code and catalog (a repository added to a service since, a bug fixed).
     """
-    from accountability.ingest.tasks import process_delivery
-
     with transaction.atomic():
         # A delivery whose body was pruned has nothing left to apply.
         finished = (
