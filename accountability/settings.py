@@ -312,15 +312,14 @@ AI_LABELS = env_list("AI_LABELS", "ai-assisted,ai-generated,ai-authored,copilot,
 # A new registry version re-evaluates the provenance of changes merged within this many days.
 PROVENANCE_REEVALUATE_DAYS = env_int("PROVENANCE_REEVALUATE_DAYS", 90)
 
-# Pull jobs (accountability/ingest/pull). A source asking us to wait longer than this (Retry-After, a spent
-# rate limit) ends the run; its cursor keeps the place and the next scheduled run resumes there.
+# Pull jobs (accountability/ingest/pull_runner.py, each source's pull.py). A source asking us to wait longer
+# than this (Retry-After, a spent rate limit) ends the run; its cursor keeps the place and the next scheduled
+# run resumes there.
 PULL_MAX_WAIT_SECONDS = env_int("PULL_MAX_WAIT_SECONDS", 60)
 PULL_READ_TIMEOUT_SECONDS = env_int("PULL_READ_TIMEOUT_SECONDS", 30)
 # Pull jobs refuse hosts that resolve to loopback, link-local, private or otherwise internal addresses (a
 # source's URL must not turn the worker into a proxy into our own network), except the hosts named here.
 PULL_ALLOWED_HOSTS = {host.lower() for host in env_list("PULL_ALLOWED_HOSTS")}
-# Task modules outside an app's tasks.py, which autodiscovery does not find.
-CELERY_IMPORTS = ["accountability.ingest.pull.tasks"]
 
 # Ingest (DESIGN §15): the largest webhook body accepted (larger answers 413), and how long a delivery may
 # stay pending before the sweep assumes its task was lost and enqueues it again.

@@ -5,7 +5,7 @@ Layers, lowest first; a module may import its own app and the layers below its o
     logs, telemetry          what every process reports (log lines, Prometheus series): no app
     storable, followups, celery   shared helpers that import no app
     audit < catalog < changes < incidents   the domain (its models, services, selectors)
-    ingest                   deliveries, receivers, adapters, pull jobs
+    ingest                   deliveries, receivers, the sources (one package each), pull jobs
     notify                   the outbox and its channels: analysis and the gate tell people through it
     analysis < gate          functions over the domain; the deploy gate uses the policy
     web                      helpers the pages share (permissions, charts)
@@ -162,7 +162,11 @@ def test_no_two_apps_or_faces_import_each_other_even_through_others():
     ("source", "statement", "complaint"),
     [
         ("changes/ledger.py", "from accountability.gate.protection import x", "gate is not below changes"),
-        ("ingest/adapters/github.py", "def f():\n    from accountability.api.outputs import x", "a face"),
+        (
+            "ingest/sources/github/webhook.py",
+            "def f():\n    from accountability.api.outputs import x",
+            "a face",
+        ),
         ("catalog/selectors.py", "from accountability.changes.models import Change", "changes is not below"),
         ("analysis/tasks.py", "from importlib import import_module\nimport_module('x')", "imports by name"),
     ],

@@ -6,17 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accountability.analysis.bulk import update_copy
 from accountability.analysis.graph import DependencyGraph, graph_get
-from accountability.audit.services import audit_record
 from accountability.changes.models import Deployment
 from accountability.changes.touched import CONFIG, INFRASTRUCTURE, RUNTIME, SCHEMA, touched_only_inert
-from accountability.followups import analysis_schedule_for_incident, analysis_schedule_metrics
 from accountability.incidents.models import Incident, SuspectChange
 
 HALF_LIFE_HOURS = 2.0
@@ -350,52 +347,15 @@ def suspects_refresh(*, incident: Incident) -> list[SuspectChange]:
     return keep
 
 
-def _verdict(
-    *, suspect: SuspectChange, verdict: str, user: AbstractBaseUser, note: str, ip_address: str | None
-):
-    with transaction.atomic():
-        previous = suspect.verdict
-        suspect.verdict = verdict
-        suspect.verdict_by = user
-        suspect.verdict_at = timezone.now()
-        suspect.verdict_note = note.strip()
-        suspect.save(update_fields=["verdict", "verdict_by", "verdict_at", "verdict_note"])
-        audit_record(
-            actor=user,
-            action=f"suspect.{verdict}",
-            obj=suspect,
-            detail={
-                "incident": suspect.incident_id,
-                "change": suspect.change_id,
-                "previous": previous,
-                "note": suspect.verdict_note,
-            },
-            ip_address=ip_address,
-        )
-        # Confirmed causes count as failed deployments: the delivery metrics must follow.
-        analysis_schedule_metrics()
-        # A verdict re-ranks at once the open incidents that list this change (DESIGN §12): a change
-        # confirmed as one incident's cause is a known-bad change for the others it is near.
-        others = SuspectChange.objects.filter(change_id=suspect.change_id).exclude(
-            incident__status=Incident.Status.RESOLVED
-        )
-        for incident_id in {suspect.incident_id, *others.values_list("incident_id", flat=True)}:
-            analysis_schedule_for_incident(incident_id)
-    return suspect
-
-
-def suspect_confirm(
-    *, suspect: SuspectChange, user: AbstractBaseUser, note: str = "", ip_address: str | None = None
-) -> SuspectChange:
-    """Records the commander's verdict that this change caused the incident (it feeds failure rates)."""
-    return _verdict(
-        suspect=suspect, verdict=SuspectChange.Verdict.CONFIRMED, user=user, note=note, ip_address=ip_address
-    )
-
-
-def suspect_rule_out(
-    *, suspect: SuspectChange, user: AbstractBaseUser, note: str = "", ip_address: str | None = None
-) -> SuspectChange:
-    return _verdict(
-        suspect=suspect, verdict=SuspectChange.Verdict.RULED_OUT, user=user, note=note, ip_address=ip_address
-    )
+def incidents_near_deployment(
+    *, environment: str, started_at: datetime | None, finished_at: datetime | None, active: bool
+) -> list[int]:
+    """The open incidents (newest first, at most 50) in whose suspect window a deployment falls (DESIGN §12):
+    those that started while it ran or within the window after it finished; one still running, or with no
+    time at all, is a candidate of every open incident of its environment."""
+    incidents = Incident.objects.exclude(status=Incident.Status.RESOLVED).filter(environment=environment)
+    earliest, latest = started_at or finished_at, finished_at or started_at
+    if earliest is not None and not active:
+        window = timedelta(hours=settings.ANALYSIS_SUSPECT_WINDOW_HOURS)
+        incidents = incidents.filter(started_at__gte=earliest, started_at__lte=latest + window)
+    return list(incidents.order_by("-started_at").values_list("id", flat=True)[:50])

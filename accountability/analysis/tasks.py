@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,7 +18,7 @@ from accountability.analysis.digest import weekly_digest_send
 from accountability.analysis.gaps import gaps_scan_all, gaps_scan_service, gaps_scan_team
 from accountability.analysis.metrics import metrics_refresh
 from accountability.analysis.services import change_analyze, changes_recompute_recent, changes_sweep
-from accountability.analysis.suspects import suspects_refresh
+from accountability.analysis.suspects import incidents_near_deployment, suspects_refresh
 from accountability.analysis.unclaimed import gaps_scan_unclaimed
 from accountability.catalog.models import Service, Team
 from accountability.changes.models import Change
@@ -85,17 +84,13 @@ def incident_suspects_task(incident_id: int) -> None:
 def deployment_incidents_task(
     environment: str, started_at: str | None, finished_at: str | None, active: bool
 ) -> None:
-    """Rank again the open incidents in whose suspect window a deployment falls (DESIGN §12): those that
-    started while it ran or within the window after it finished; one still running is a candidate of
-    every open incident of its environment."""
-    started = datetime.fromisoformat(started_at) if started_at else None
-    finished = datetime.fromisoformat(finished_at) if finished_at else None
-    incidents = Incident.objects.exclude(status=Incident.Status.RESOLVED).filter(environment=environment)
-    earliest, latest = started or finished, finished or started
-    if earliest is not None and not active:
-        window = timedelta(hours=settings.ANALYSIS_SUSPECT_WINDOW_HOURS)
-        incidents = incidents.filter(started_at__gte=earliest, started_at__lte=latest + window)
-    for incident_id in incidents.order_by("-started_at").values_list("id", flat=True)[:50]:
+    """Rank again the open incidents in whose suspect window a deployment falls."""
+    for incident_id in incidents_near_deployment(
+        environment=environment,
+        started_at=datetime.fromisoformat(started_at) if started_at else None,
+        finished_at=datetime.fromisoformat(finished_at) if finished_at else None,
+        active=active,
+    ):
         incident_suspects_enqueue(incident_id)
 
 

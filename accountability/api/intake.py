@@ -22,11 +22,12 @@ from accountability.api.models import ApiToken
 from accountability.api.outputs import DeliveryOut, ErrorOut, IntakeOut
 from accountability.audit.services import audit_record
 from accountability.catalog.models import Service
-from accountability.ingest.adapters import api as adapter
+from accountability.ingest.errors import TRANSIENT_ERRORS
 from accountability.ingest.models import Delivery
-from accountability.ingest.processing import TRANSIENT_ERRORS, delivery_process
+from accountability.ingest.processing import delivery_process
 from accountability.ingest.schemas import ChangeIn, EvidenceAttachIn, ProvenanceRecordsIn, RollbackRehearsalIn
 from accountability.ingest.services import delivery_store
+from accountability.ingest.sources import ci_api as adapter
 
 logger = logging.getLogger(__name__)
 

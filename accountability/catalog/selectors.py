@@ -152,7 +152,7 @@ def catalog_search(*, query: str) -> SearchResults:
     results.on_call = on_call_now_by_team(team_ids=team_ids)
     for service in results.services:
         service.on_call_now = results.on_call.get(service.owner_team_id, [])
-    on_call_people = people_on_call_now(person_ids={person.pk for person in results.people})
+    on_call_people = on_call_now_by_team(person_ids={person.pk for person in results.people})
     for person in results.people:
         person.on_call_now = on_call_people.get(person.pk, [])
     if not results.services and not results.paths:
@@ -190,41 +190,33 @@ def service_suggestions(*, query: str, limit: int = 3) -> list[Service]:
     return [service for *_, service in sorted(scored, key=lambda row: row[:3])[:limit]]
 
 
-def people_on_call_now(*, person_ids: set[int]) -> dict[int, list[str]]:
-    """For each person, the teams whose pager they hold now (one query)."""
-    if not person_ids:
+def on_call_now_by_team(
+    *, team_ids: set[int] | None = None, person_ids: set[int] | None = None
+) -> dict[int, list]:
+    """Who holds a pager now, lowest escalation level first, in one query: the one place the rule is written.
+
+    Given `team_ids`: for each team, the people on call for it (a Person reads as their name, so
+    `{{ people|join:", " }}` lists them; `person_link` links each to their page). Given `person_ids` instead:
+    for each person, the names of the teams whose pager they hold (a person in the search results).
+    """
+    by_person = person_ids is not None
+    ids = person_ids if by_person else team_ids
+    if not ids:
         return {}
     now = timezone.now()
-    on_call: dict[int, list[str]] = {}
     shifts = (
-        OnCallShift.objects.filter(person_id__in=person_ids, start__lte=now, end__gt=now)
-        .order_by("escalation_level", "start")
-        .values_list("person_id", "team__name")
-    )
-    for person_id, team_name in shifts:
-        names = on_call.setdefault(person_id, [])
-        if team_name not in names:
-            names.append(team_name)
-    return on_call
-
-
-def on_call_now_by_team(*, team_ids: set[int]) -> dict[int, list[Person]]:
-    """Who is on call now for each team, lowest escalation level first (one query). A person reads as
-    their name, so `{{ people|join:", " }}` lists them; `person_link` links each to their page."""
-    if not team_ids:
-        return {}
-    now = timezone.now()
-    on_call: dict[int, list[Person]] = {}
-    shifts = (
-        OnCallShift.objects.filter(team_id__in=team_ids, start__lte=now, end__gt=now)
-        .select_related("person")
-        .only("team_id", "person", "person__name", "person__github_login")
+        OnCallShift.objects.filter(**{f"{'person' if by_person else 'team'}_id__in": ids})
+        .filter(start__lte=now, end__gt=now)
+        .select_related("person", "team")
+        .only("team", "person", "team__name", "person__name", "person__github_login")
         .order_by("escalation_level", "start")
     )
+    on_call: dict[int, list] = {}
     for shift in shifts:
-        people = on_call.setdefault(shift.team_id, [])
-        if shift.person not in people:
-            people.append(shift.person)
+        owner, held_by = (shift.person_id, shift.team.name) if by_person else (shift.team_id, shift.person)
+        held = on_call.setdefault(owner, [])
+        if held_by not in held:
+            held.append(held_by)
     return on_call
 
 

@@ -274,7 +274,7 @@ def _drain(env: dict[str, str], deliveries, *, seconds_allowed: float) -> tuple[
 
 def _source(name: str):
     from accountability.ingest.models import Source
-    from accountability.ingest.services import source_create
+    from accountability.ingest.receiving import source_create
 
     source = Source.objects.filter(name=name).first()
     if source is None:

@@ -494,7 +494,7 @@ def applied_counts(stack: Stack) -> tuple[Counter, Counter, Counter]:
 
 SETUP = f"""
 from accountability.catalog.models import Service
-from accountability.ingest.services import source_create
+from accountability.ingest.receiving import source_create
 source_create(kind="github", name="chaos-github", secret={SECRET!r})
 source_create(kind="pagerduty", name="chaos-pagerduty", secret={SECRET!r})
 Service.objects.create(name="Hello World", slug="hello-world", repositories=["Codertocat/Hello-World"])

@@ -12,7 +12,7 @@ class GateConfig(AppConfig):
         # Ingest sits below the gate and cannot import it: the gate hands the GitHub adapter its handler.
         from accountability.gate.commit_status import commit_status_send
         from accountability.gate.protection import protection_rule_receive
-        from accountability.ingest.adapters import github
+        from accountability.ingest.sources import github
         from accountability.notify.channels import SENDERS
         from accountability.notify.models import Notification
 

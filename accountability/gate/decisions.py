@@ -4,13 +4,14 @@ The answer is the active policy evaluated live for the change (analysis/policy.p
 re-implements a control), stored as a GateDecision with the policy version, and shown on the change page.
 """
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accountability.analysis.policy import REQUIRED, policy_evaluate
 from accountability.api.models import ApiToken, GateDecision
 from accountability.catalog.environments import environment_classify
 from accountability.catalog.models import Service
+from accountability.changes.identity import change_deployed_at
 from accountability.changes.models import Change
 from accountability.gate.commit_status import commit_status_queue
 from accountability.notify.triggers import signoff_needed_notify
@@ -21,19 +22,6 @@ WARN = GateDecision.Outcome.WARN
 
 def _control(code: str, label: str, sentence: str, *, passed: bool = False, level: str = REQUIRED) -> dict:
     return {"code": code, "label": label, "level": level, "passed": passed, "sentence": sentence}
-
-
-def gate_change_find(*, service: Service, sha: str) -> Change | None:
-    """The change deployed at `sha`: its merge sha, or one of its PR's commits (a head deployed early)."""
-    sha = sha.lower()
-    return (
-        Change.objects.filter(service=service)
-        .filter(Q(sha=sha) | Q(commit_shas__contains=[sha]))
-        .select_related("service")
-        .annotate(exact=Case(When(sha=sha, then=Value(0)), default=Value(1)))
-        .order_by("exact", "id")
-        .first()
-    )
 
 
 def gate_evaluate(
@@ -59,7 +47,7 @@ def gate_evaluate(
     classified = environment_classify(name=environment)
     ours = classified.environment
     service = service or Service.objects.filter(slug=service_slug).first()
-    change = gate_change_find(service=service, sha=sha) if service is not None else None
+    change = change_deployed_at(service=service, sha=sha) if service is not None else None
     policy_version = None
     if service is None:
         decision = DENY

@@ -20,9 +20,9 @@ from accountability.changes.models import Change
 from accountability.gate.decisions import gate_decision_store, gate_evaluate, gate_failed_controls
 from accountability.gate.github_app import GitHubAppError, deployment_protection_answer
 from accountability.gate.tasks import protection_rule_answer_task
-from accountability.ingest.adapters.payload import get
 from accountability.ingest.errors import DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
+from accountability.ingest.payload import get
 from accountability.ingest.upserts import environment_name, service_for_repository
 
 State = ProtectionRuleRequest.State

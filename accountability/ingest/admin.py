@@ -5,7 +5,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from accountability.ingest.models import Delivery, Source
-from accountability.ingest.services import deliveries_replay, source_receiver_path
+from accountability.ingest.receiving import source_receiver_path
+from accountability.ingest.services import deliveries_replay
 
 
 class SourceForm(forms.ModelForm):

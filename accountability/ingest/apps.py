@@ -8,7 +8,7 @@ class IngestConfig(AppConfig):
 
     def ready(self) -> None:
         from accountability.ingest.models import Source
-        from accountability.ingest.services import sources_forget
+        from accountability.ingest.receiving import sources_forget
 
         # Receivers keep sources a few seconds (services.source_receiving); a change here applies at once.
         post_save.connect(sources_forget, sender=Source, dispatch_uid="ingest_sources_forget_saved")

@@ -4,15 +4,15 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
+from accountability.changes.identity import ChangeIdentityConflict
 from accountability.followups import analysis_schedule_unclaimed
-from accountability.ingest.errors import ConcurrentWrite, DeliveryIgnored, PayloadError
+from accountability.ingest.errors import TRANSIENT_ERRORS, ConcurrentWrite, DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
-from accountability.ingest.services import WEBHOOK_KINDS
+from accountability.ingest.sources import SOURCES, WEBHOOK_KINDS
 from accountability.ingest.upserts import (
     batch_delivery_done,
     batch_locks_lost,
@@ -23,9 +23,6 @@ from accountability.telemetry import delivery_apply_latency
 
 logger = logging.getLogger(__name__)
 
-# Errors that say "not now" rather than "never": the task retries them with backoff; everything else
-# marks the delivery failed so that it never blocks the others.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConcurrentWrite)
 # How many times a delivery is applied again, at once, after losing an insert race (a uniqueness
 # conflict): each retry runs in a new savepoint with a new snapshot, so it finds the row the winner
 # committed and merges into it.
@@ -124,9 +121,7 @@ _CLAIM_OTHERS = f"""
 
 def _apply(delivery: Delivery) -> tuple[str, str]:
     """(status, error) of one claimed delivery, its domain writes made inside a savepoint of their own."""
-    from accountability.ingest.adapters import ADAPTERS
-
-    adapter = ADAPTERS.get(delivery.source.kind)
+    adapter = SOURCES.get(delivery.source.kind)
     status, error, released = Delivery.Status.PROCESSED, "", False
     try:
         if adapter is None:
@@ -135,7 +130,7 @@ def _apply(delivery: Delivery) -> tuple[str, str]:
         released = True
     except DeliveryIgnored as reason:
         status, error = Delivery.Status.IGNORED, str(reason)
-    except PayloadError as problem:
+    except (PayloadError, ChangeIdentityConflict) as problem:
         status, error = Delivery.Status.FAILED, str(problem)
     except TRANSIENT_ERRORS as error_:
         if not _exceeds_a_limit(error_):
@@ -169,7 +164,7 @@ def _apply_retrying_races(adapter, delivery: Delivery) -> str:
         try:
             with transaction.atomic():
                 payload = adapter.parse(body=bytes(delivery.body), headers=delivery.headers)
-                return adapter.delivery_apply(delivery=delivery, payload=payload)
+                return adapter.apply(delivery=delivery, payload=payload)
         except IntegrityError as error:
             if not _unique_violation(error):
                 raise

@@ -1,9 +1,12 @@
+"""Thin Celery tasks of ingest: each imports the function it calls inside its body (services import this
+module at theirs, HackSoft's rule), so no other import needs hiding."""
+
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 
-from accountability.ingest.processing import TRANSIENT_ERRORS, deliveries_sweep, delivery_process
+from accountability.ingest.errors import TRANSIENT_ERRORS
 
 
 @shared_task(
@@ -16,12 +19,16 @@ from accountability.ingest.processing import TRANSIENT_ERRORS, deliveries_sweep,
     max_retries=10,  # about half an hour of backoff; the sweep takes over after that
 )
 def process_delivery(delivery_id: int) -> None:
+    from accountability.ingest.processing import delivery_process
+
     delivery_process(delivery_id=delivery_id, batch_size=settings.INGEST_BATCH_SIZE)
 
 
 @shared_task(name="ingest.sweep_pending_deliveries", ignore_result=True)
 def sweep_pending_deliveries() -> int:
     """Re-enqueues deliveries whose task was lost (a broker restart without persistence, a failed enqueue)."""
+    from accountability.ingest.processing import deliveries_sweep
+
     ids = deliveries_sweep(older_than=timedelta(seconds=settings.INGEST_SWEEP_AFTER_SECONDS))
     for delivery_id in ids:
         process_delivery.delay(delivery_id)
@@ -33,3 +40,21 @@ def prune_deliveries() -> int:
     from accountability.ingest.retention import deliveries_prune
 
     return deliveries_prune()
+
+
+@shared_task(name="ingest.pull_source", ignore_result=True)
+def pull_source(source_id: int) -> int | None:
+    from accountability.ingest.pull_runner import source_pull
+
+    return source_pull(source_id=source_id)
+
+
+@shared_task(name="ingest.pull_due_sources", ignore_result=True)
+def pull_due_sources() -> int:
+    """Enqueue a pull of every source whose schedule says it is due (beat runs this every minute)."""
+    from accountability.ingest.pull_runner import sources_due
+
+    due = sources_due()
+    for source_id in due:
+        pull_source.delay(source_id)
+    return len(due)

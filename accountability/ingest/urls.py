@@ -1,11 +1,11 @@
 from django.urls import path
 
 from accountability.ingest import views
-from accountability.ingest.models import Source
+from accountability.ingest.sources import WEBHOOK_KINDS
 
 app_name = "ingest"
 
 urlpatterns = [
     path(f"{kind}/<slug:name>/", views.receive, {"kind": kind}, name=f"receive-{kind}")
-    for kind in (Source.Kind.GITHUB, Source.Kind.PAGERDUTY, Source.Kind.CDEVENTS)
+    for kind in WEBHOOK_KINDS
 ]

@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accountability.ingest.errors import PayloadError, SignatureError
-from accountability.ingest.services import delivery_receive, source_receiving, sources_forget
+from accountability.ingest.receiving import delivery_receive, source_receiving, sources_forget
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import pytest
 
 from accountability.analysis.metrics import metrics_snapshot_store, wilson_interval
 from accountability.analysis.models import MetricSnapshot
-from accountability.analysis.suspects import suspect_confirm
+from accountability.analysis.verdicts import suspect_confirm
 from accountability.changes.models import AIProvenance, Deployment
 from tests.factories import (
     AIProvenanceFactory,

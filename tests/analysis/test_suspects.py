@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accountability.analysis.suspects import suspect_confirm, suspect_rule_out, suspects_refresh
+from accountability.analysis.suspects import suspects_refresh
+from accountability.analysis.verdicts import suspect_confirm, suspect_rule_out
 from accountability.audit.models import AuditEvent
 from accountability.changes.models import Deployment
 from accountability.incidents.models import SuspectChange

@@ -28,8 +28,8 @@ from accountability.gate.protection import (
     protection_rules_reevaluate,
 )
 from accountability.gate.tasks import protection_rules_reevaluate_task
-from accountability.ingest.adapters.github import GitHubEvent
 from accountability.ingest.models import Delivery, Source
+from accountability.ingest.sources.github.webhook import GitHubEvent
 from tests.api.builders import change_awaiting_signoff
 from tests.api.github_peer import APP_ID, CALLBACK_PATH, INSTALLATION, STATUSES_PREFIX, TOKEN_PATH
 from tests.conftest import wait_until

@@ -1,17 +1,17 @@
-"""Every AI-attribution and commit sample through the pure parsers of accountability.changes.provenance."""
+"""Every AI-attribution and commit sample through the pure parsers (provenance_signals and _documents)."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from accountability.changes.provenance import commit_message_signals
 from accountability.changes.provenance_documents import (
     ProvenanceParseError,
     agent_trace_parse,
     git_ai_note_parse,
     ranges_count,
 )
+from accountability.changes.provenance_signals import commit_message_signals
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NOTES = FIXTURES / "ai-attribution" / "git-ai"

@@ -7,7 +7,6 @@ import json
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from accountability.changes.provenance import commit_message_signals
 from accountability.changes.provenance_documents import (
     ProvenanceParseError,
     agent_trace_parse,
@@ -15,6 +14,7 @@ from accountability.changes.provenance_documents import (
     git_ai_note_parse,
     ranges_parse,
 )
+from accountability.changes.provenance_signals import commit_message_signals
 from tests.strategies import FIXTURES, FUZZ, json_fixtures, json_values, mutated, mutated_text
 
 INF = float("inf")

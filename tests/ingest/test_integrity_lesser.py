@@ -13,7 +13,7 @@ from accountability.changes.models import Change, Deployment
 from accountability.incidents.models import Incident
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import delivery_process
-from accountability.ingest.pull.runner import source_pull
+from accountability.ingest.pull_runner import source_pull
 from tests.factories import PersonFactory, ServiceFactory, SourceFactory, TeamFactory
 from tests.ingest.conftest import SECRET, deliver, deliver_github, fixture_json, post, sign
 

@@ -6,8 +6,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accountability.ingest.adapters import backstage, cdevents, codeowners, github, pagerduty
 from accountability.ingest.errors import PayloadError
+from accountability.ingest.sources import backstage, cdevents, codeowners, github, pagerduty
 from tests.strategies import FUZZ, json_fixtures, json_values, mutated
 
 GITHUB_EVENTS = [

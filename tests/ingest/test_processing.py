@@ -11,9 +11,9 @@ from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from accountability.changes.models import Commit
-from accountability.ingest.adapters import ADAPTERS
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import deliveries_sweep, delivery_process
+from accountability.ingest.sources import SOURCES
 from accountability.ingest.tasks import sweep_pending_deliveries
 from tests.factories import DeliveryFactory, ServiceFactory, SourceFactory
 from tests.ingest.conftest import fixture_bytes
@@ -81,11 +81,11 @@ def test_a_failing_delivery_does_not_hold_up_the_next(github, service):
 
 
 def test_a_defect_in_an_adapter_fails_the_delivery_instead_of_retrying_forever(monkeypatch):
-    def delivery_apply(*, delivery, payload):
+    def apply(*, delivery, payload):
         return payload["missing"]
 
-    defective = SimpleNamespace(parse=lambda *, body, headers: {}, delivery_apply=delivery_apply)
-    monkeypatch.setitem(ADAPTERS, Source.Kind.CODEOWNERS, defective)
+    defective = SimpleNamespace(parse=lambda *, body, headers: {}, apply=apply)
+    monkeypatch.setitem(SOURCES, Source.Kind.CODEOWNERS, defective)
     delivery = DeliveryFactory(source=SourceFactory(kind=Source.Kind.CODEOWNERS))
     delivery_process(delivery_id=delivery.id)
     delivery.refresh_from_db()

@@ -10,7 +10,7 @@ from accountability.catalog.importers.backstage import entities_parse
 from accountability.catalog.models import Dependency, Service
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import delivery_process
-from accountability.ingest.pull.runner import source_pull
+from accountability.ingest.pull_runner import source_pull
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from accountability.catalog.importers.codeowners import path_owners_for
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import delivery_process
-from accountability.ingest.pull.runner import source_pull
+from accountability.ingest.pull_runner import source_pull
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import socket
 import pytest
 import urllib3.util.connection
 
-from accountability.ingest.pull.http import PullError, PullSession
+from accountability.ingest.pull_http import PullError, PullSession
 
 PUBLIC = "93.184.216.34"  # a global address: the check lets it through
 

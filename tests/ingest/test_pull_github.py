@@ -12,7 +12,7 @@ from werkzeug import Response
 from accountability.changes.models import Change, Deployment, Evidence, ProvenanceRecord
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import delivery_process
-from accountability.ingest.pull.runner import source_pull
+from accountability.ingest.pull_runner import source_pull
 from tests.factories import ServiceFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

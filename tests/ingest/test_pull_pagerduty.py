@@ -12,7 +12,7 @@ from accountability.catalog.models import OnCallShift, Person
 from accountability.incidents.models import Incident
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import delivery_process
-from accountability.ingest.pull.runner import source_pull
+from accountability.ingest.pull_runner import source_pull
 from tests.factories import OnCallShiftFactory, PersonFactory, ServiceFactory, SourceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

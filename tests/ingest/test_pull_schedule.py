@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accountability.ingest.models import Source
-from accountability.ingest.pull.runner import source_pull, sources_due
+from accountability.ingest.pull_runner import source_pull, sources_due
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db

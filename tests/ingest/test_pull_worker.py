@@ -4,7 +4,7 @@ import pytest
 
 from accountability.catalog.importers.codeowners import path_owners_for
 from accountability.ingest.models import Delivery, Source
-from accountability.ingest.pull.tasks import pull_due_sources
+from accountability.ingest.tasks import pull_due_sources
 from tests.conftest import wait_until
 from tests.factories import SourceFactory
 

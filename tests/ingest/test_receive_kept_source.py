@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from accountability.ingest import services
+from accountability.ingest import receiving
 from accountability.ingest.models import Delivery, Source
 from tests.factories import SourceFactory
 from tests.ingest.conftest import fixture_bytes, github_headers, post
@@ -46,5 +46,5 @@ def test_a_source_disabled_by_another_process_refuses_once_the_kept_copy_expires
     Source.objects.filter(id=source.id).update(enabled=False)
     assert send(client, "2", "old secret") == 202  # within SOURCE_CACHE_SECONDS: still kept
     now = time.monotonic()
-    monkeypatch.setattr(time, "monotonic", lambda: now + services.SOURCE_CACHE_SECONDS + 1)
+    monkeypatch.setattr(time, "monotonic", lambda: now + receiving.SOURCE_CACHE_SECONDS + 1)
     assert send(client, "3", "old secret") == 404

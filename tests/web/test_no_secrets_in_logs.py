@@ -15,7 +15,7 @@ import pytest
 
 from accountability.api.tokens import token_create, token_revoke
 from accountability.ingest.models import Delivery, Source
-from accountability.ingest.services import source_create
+from accountability.ingest.receiving import source_create
 from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db

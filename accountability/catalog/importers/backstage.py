@@ -262,6 +262,30 @@ def _runbook(entity: dict) -> str:
     return ""
 
 
+def _owner_defaults(
+    ref: Ref, spec: dict, teams: dict[Ref, Team], people: dict[Ref, Person], result: ImportResult
+) -> dict:
+    """The service's owner: a group is its team; a user is its owner of record, in that user's first team."""
+    owned: dict = {}
+    owners = _refs(spec.get("owner"), default_kind="group", namespace=ref[1])
+    if owners and owners[0][0] == "user":
+        owner = people.get(owners[0])
+        if owner is None:
+            result.problems.append(f"{ref[0]} {ref[2]}: owner {owners[0][2]} is not a known user")
+        else:
+            owned["owner_of_record"] = owner
+            membership = owner.memberships.select_related("team").first()
+            if membership is not None:
+                owned["owner_team"] = membership.team
+    elif owners and owners[0][0] == "group":
+        owned["owner_team"] = _team_for(owners[0], teams, result)
+    elif owners:
+        result.problems.append(
+            f"{ref[0]} {ref[2]}: owner {spec.get('owner')!r} is neither a group nor a user"
+        )
+    return owned
+
+
 def _services_import(
     index: dict[Ref, dict], teams: dict[Ref, Team], people: dict[Ref, Person], result: ImportResult
 ) -> dict[Ref, Service]:
@@ -288,22 +312,7 @@ def _services_import(
             defaults["system"] = str((system or {}).get("metadata", {}).get("title") or system_refs[0][2])[
                 :200
             ]
-        owners = _refs(spec.get("owner"), default_kind="group", namespace=ref[1])
-        if owners and owners[0][0] == "user":
-            owner = people.get(owners[0])
-            if owner is None:
-                result.problems.append(f"{ref[0]} {ref[2]}: owner {owners[0][2]} is not a known user")
-            else:
-                defaults["owner_of_record"] = owner
-                membership = owner.memberships.select_related("team").first()
-                if membership is not None:
-                    defaults["owner_team"] = membership.team
-        elif owners and owners[0][0] == "group":
-            defaults["owner_team"] = _team_for(owners[0], teams, result)
-        elif owners:
-            result.problems.append(
-                f"{ref[0]} {ref[2]}: owner {spec.get('owner')!r} is neither a group nor a user"
-            )
+        defaults.update(_owner_defaults(ref, spec, teams, people, result))
         project = annotations.get("github.com/project-slug")
         if isinstance(project, str) and project:
             defaults["repositories"] = [project[:200]]

@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accountability.catalog.importers.backstage import CatalogParseError, entities_parse
+from accountability.ingest.files import file_delivery_apply
 from accountability.ingest.models import Source
-from accountability.ingest.pull.base import file_delivery_apply
 
 SUFFIXES = {".yaml", ".yml", ".json"}
 

@@ -3,9 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accountability.catalog.importers.codeowners import codeowners_parse
-from accountability.ingest.adapters.codeowners import REPOSITORY_HEADER
+from accountability.ingest.files import file_delivery_apply
 from accountability.ingest.models import Source
-from accountability.ingest.pull.base import file_delivery_apply
+from accountability.ingest.sources.codeowners import REPOSITORY_HEADER
 
 
 class Command(BaseCommand):

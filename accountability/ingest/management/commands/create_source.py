@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accountability.ingest.models import Source
-from accountability.ingest.services import source_create, source_receiver_path
+from accountability.ingest.receiving import source_create, source_receiver_path
 
 
 class Command(BaseCommand):

@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accountability.ingest.models import Source
-from accountability.ingest.pull.base import cursor_save, item_store
-from accountability.ingest.pull.http import PullError, PullSession
+from accountability.ingest.pull_http import PullError, PullSession
+from accountability.ingest.pull_store import cursor_save, item_store
+from accountability.ingest.sources.ci_api import events as intake
 
 API = "https://api.github.com"
 PAGE = 100
@@ -118,8 +119,6 @@ class GitAiNotes:
                 notes.append({"commit_sha": sha, "note": text, "blob": blobs[sha]})
         if not notes:
             return 0
-        from accountability.ingest.adapters import api as intake
-
         notes_source, _ = Source.objects.get_or_create(
             name=f"{self.source.name}-git-ai-notes"[:100], defaults={"kind": Source.Kind.API}
         )
@@ -182,6 +181,30 @@ def _pull_requests(
     return stored
 
 
+def _as_pushed(commits: list, files: list[str]) -> list[dict]:
+    """A PR's commits as a push webhook lists them: the merge of a PR is the push of its commits."""
+    pushed = [
+        {
+            "id": c["sha"],
+            "message": (c.get("commit") or {}).get("message", ""),
+            "timestamp": ((c.get("commit") or {}).get("author") or {}).get("date"),
+            "author": {
+                "name": ((c.get("commit") or {}).get("author") or {}).get("name", ""),
+                "email": ((c.get("commit") or {}).get("author") or {}).get("email", ""),
+                "username": (c.get("author") or {}).get("login", ""),
+            },
+            "added": [],
+            "removed": [],
+            "modified": [],
+        }
+        for c in commits
+        if isinstance(c, dict) and c.get("sha")
+    ]
+    # The PR's files, listed once, so a migration in any of them marks the change.
+    pushed[-1]["modified"] = [f for f in files if f]
+    return pushed
+
+
 def _pull_request(
     source: Source, session: PullSession, base: str, repository: dict, number: int, notes: GitAiNotes
 ) -> int:
@@ -201,25 +224,7 @@ def _pull_request(
     commits = _all(session, f"{pr_url}/commits")
     files = [f.get("filename") for f in _all(session, f"{pr_url}/files") if isinstance(f, dict)]
     if commits and pr.get("merge_commit_sha"):
-        pushed = [
-            {
-                "id": c["sha"],
-                "message": (c.get("commit") or {}).get("message", ""),
-                "timestamp": ((c.get("commit") or {}).get("author") or {}).get("date"),
-                "author": {
-                    "name": ((c.get("commit") or {}).get("author") or {}).get("name", ""),
-                    "email": ((c.get("commit") or {}).get("author") or {}).get("email", ""),
-                    "username": (c.get("author") or {}).get("login", ""),
-                },
-                "added": [],
-                "removed": [],
-                "modified": [],
-            }
-            for c in commits
-            if isinstance(c, dict) and c.get("sha")
-        ]
-        # The PR's files, listed once, so a migration in any of them marks the change.
-        pushed[-1]["modified"] = [f for f in files if f]
+        pushed = _as_pushed(commits, files)
         stored += item_store(
             source=source,
             external_id=f"pull:pr-commits:{key}",

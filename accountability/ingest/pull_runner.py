@@ -8,17 +8,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accountability.ingest.models import Source
-from accountability.ingest.pull import backstage, codeowners, github, pagerduty
-from accountability.ingest.pull.http import PullError
+from accountability.ingest.pull_http import PullError
+from accountability.ingest.sources import PULLERS
 
 logger = logging.getLogger(__name__)
-
-PULLERS = {
-    Source.Kind.GITHUB: github.pull,
-    Source.Kind.PAGERDUTY: pagerduty.pull,
-    Source.Kind.BACKSTAGE: backstage.pull,
-    Source.Kind.CODEOWNERS: codeowners.pull,
-}
 
 
 def sources_due(*, now=None) -> list[int]:

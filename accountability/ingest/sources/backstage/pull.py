@@ -13,11 +13,11 @@ nothing and the next run starts again (a catalog is read in seconds, unlike a re
 import json
 
 from accountability.ingest.models import Source
-from accountability.ingest.pull.base import cursor_save, digest, item_store
-from accountability.ingest.pull.http import PullError, PullSession
+from accountability.ingest.pull_http import PullError, PullSession
+from accountability.ingest.pull_store import cursor_save, digest, item_store
+from accountability.ingest.sources.backstage.delivery import EVENT
 
 PAGE = 500
-EVENT = "catalog.snapshot"
 
 
 def pull(*, source: Source) -> int:

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from accountability.catalog.importers.codeowners import codeowners_import
 from accountability.ingest.errors import PayloadError, SignatureError
 from accountability.ingest.models import Delivery, Source
+from accountability.ingest.payload import body_digest
 
 REPOSITORY_HEADER = "x-codeowners-repository"
+# The one event a delivery of this source is (its pull job and its import command store it under this).
+EVENT = "codeowners.file"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,11 @@ def parse(*, body: bytes, headers: dict) -> CodeownersFile:
         raise PayloadError("the CODEOWNERS file is not UTF-8 text") from None
 
 
-def delivery_apply(*, delivery: Delivery, payload: CodeownersFile) -> str:
+def identify(*, payload: CodeownersFile, headers: dict, body: bytes) -> tuple[str, str]:
+    # Pulled and imported files are named by their digest: the same file twice is one delivery.
+    return body_digest(body), EVENT
+
+
+def apply(*, delivery: Delivery, payload: CodeownersFile) -> str:
     codeowners_import(repository=payload.repository, text=payload.text)
     return Delivery.Status.PROCESSED

@@ -1,180 +1,26 @@
-"""CDEvents over HTTP (spec v0.3 to v0.5): deployments, incidents, merged changes, test and build evidence.
+"""What each CDEvent writes (the list in cdevents/__init__.py's docstring)."""
 
-verify → parse → map → upsert. Accepted encodings: a CDEvent posted as JSON; a CloudEvent in structured mode
-(`application/cloudevents+json`, the CDEvent in `data` or `data_base64`); a CloudEvent in binary mode (`ce-*`
-headers, the CDEvent as body). Authentication: `Authorization: Bearer <source secret>`, or
-`X-Signature-256: sha256=<HMAC-SHA256 of the body under the secret>`, or a Standard Webhooks signature
-(`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC of "id.timestamp.body">`), the one
-scheme that signs a time: it is refused outside INGEST_SIGNATURE_TOLERANCE_SECONDS of now, so a captured
-delivery cannot be replayed later. (GitHub and PagerDuty sign no time: a replay of theirs is a duplicate of
-its delivery id and changes nothing.)
-
-Delivery id: context source, id and type together — the conformance examples reuse one id across types.
-
-- service.deployed / upgraded → Deployment (succeeded) of the artifact's change, with its purl;
-- service.rolledback → the service's previous deployment in that environment is marked rolled back; outside
-  production also a rollback_rehearsal evidence and the rollback plan's last rehearsal;
-- incident.detected / reported / resolved → Incident (service, environment, artifact) and its timeline;
-- change.merged → Change of the repository's service;
-- testsuiterun.finished / pipelinerun.finished → Evidence ci_tests, for the change named in customData;
-- artifact.signed → Evidence build_provenance on the artifact's change.
-
-Which change an artifact is: `customData.sha` when given, else the purl's version (a commit sha for source
-packages, an image digest for OCI images); a change not known yet is created under that key, so deploy and
-signature events agree whatever their order. Ignored: service.removed/published, change.created/reviewed,
-artifact.published, taskrun.*, and test or pipeline runs that name no change (`customData` must carry
-`sha` and `repository`, or `artifactId`).
-"""
-
-import base64
 import hashlib
-import hmac
 import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import unquote
 
-from django.conf import settings
-
 from accountability.catalog.models import Service
+from accountability.changes.identity import change_by_sha
 from accountability.changes.models import Change, Deployment, Environment, Evidence, RollbackPlan
 from accountability.changes.provenance import provenance_refresh
 from accountability.followups import analysis_schedule_for_deployment, analysis_schedule_for_incident
 from accountability.incidents.models import Incident, IncidentEvent
-from accountability.ingest.adapters.payload import (
+from accountability.ingest.errors import DeliveryIgnored, PayloadError
+from accountability.ingest.models import Delivery
+from accountability.ingest.payload import (
     get,
-    hmac_sha256_hex,
-    json_object,
     link,
-    require_secret,
     text,
 )
-from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
-from accountability.ingest.models import Delivery, Source
-from accountability.ingest.upserts import (
-    change_by_sha,
-    environment_name,
-    lock,
-    service_by_name,
-    service_for_repository,
-    timestamp,
-)
+from accountability.ingest.sources.cdevents.webhook import PROVIDER, CDEvent
+from accountability.ingest.upserts import environment_name, lock, service_by_name, service_for_repository
 
-PROVIDER = "cdevents"
-_TYPE = re.compile(
-    r"^dev\.cdevents\.(?P<subject>[a-z]+)\.(?P<predicate>[a-z]+)\.(?P<version>\d+\.\d+\.\d+.*)$"
-)
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
-
-
-@dataclass(frozen=True)
-class CDEvent:
-    id: str
-    source: str
-    type: str
-    name: str  # "service.deployed"
-    timestamp: datetime
-    subject: dict
-    custom_data: dict
-
-    @property
-    def content(self) -> dict:
-        content = self.subject.get("content")
-        return content if isinstance(content, dict) else {}
-
-    @property
-    def key(self) -> str:
-        key = f"{self.source}|{self.id}|{self.name}"
-        return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-
-
-def verify(*, source: Source, headers: dict, body: bytes) -> None:
-    secret = require_secret(source)
-    if "webhook-signature" in headers:
-        _verify_standard_webhooks(secret=secret, headers=headers, body=body)
-        return
-    authorization = headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        if hmac.compare_digest(authorization[7:].strip().encode(), secret.encode()):
-            return
-        raise SignatureError("the bearer token is not this source's")
-    signature = headers.get("x-signature-256", "")
-    if not signature.startswith("sha256="):
-        raise SignatureError("neither Authorization: Bearer nor X-Signature-256 is present")
-    if not hmac.compare_digest(signature.removeprefix("sha256="), hmac_sha256_hex(secret, body)):
-        raise SignatureError("X-Signature-256 does not match the body")
-
-
-def _verify_standard_webhooks(*, secret: str, headers: dict, body: bytes) -> None:
-    """Standard Webhooks (standardwebhooks.com): several `v1,` signatures may be listed while a secret is
-    rotated; a `whsec_` secret is the base64 of the key, any other secret is used as it is."""
-    message_id, sent_at = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
-    try:
-        key = (
-            base64.b64decode(secret.removeprefix("whsec_"))
-            if secret.startswith("whsec_")
-            else secret.encode()
-        )
-    except ValueError:
-        raise SignatureError("this source's whsec_ secret is not base64") from None
-    digest = hmac.new(key, f"{message_id}.{sent_at}.".encode() + body, hashlib.sha256).digest()
-    expected = base64.b64encode(digest).decode()
-    listed = [
-        part.removeprefix("v1,") for part in headers["webhook-signature"].split() if part.startswith("v1,")
-    ]
-    if not message_id or not any([hmac.compare_digest(given, expected) for given in listed]):
-        raise SignatureError("webhook-signature matches none of the v1 signatures of id.timestamp.body")
-    try:
-        age = time.time() - int(sent_at)
-    except ValueError:
-        raise SignatureError("webhook-timestamp is not a Unix time in seconds") from None
-    tolerance = settings.INGEST_SIGNATURE_TOLERANCE_SECONDS
-    if abs(age) > tolerance:
-        raise SignatureError(
-            f"webhook-timestamp is {abs(age):.0f} s in the {'past' if age > 0 else 'future'}, outside the "
-            f"allowed {tolerance} s: a replayed or delayed delivery is refused"
-        )
-
-
-def parse(*, body: bytes, headers: dict) -> CDEvent:
-    document = json_object(body)
-    if "specversion" in document and "context" not in document:
-        # CloudEvents structured mode: the CDEvent is the event's data.
-        if "data_base64" in document:
-            try:
-                document = json_object(base64.b64decode(get(document, "data_base64"), validate=True))
-            except ValueError:
-                raise PayloadError("data_base64 is not base64") from None
-        else:
-            document = get(document, "data", dict)
-    context = get(document, "context", dict)
-    event_type = get(context, "type")
-    match = _TYPE.match(event_type)
-    if match is None:
-        raise PayloadError(f"context.type {event_type!r} is not dev.cdevents.<subject>.<predicate>.<version>")
-    custom_data = document.get("customData")
-    return CDEvent(
-        id=get(context, "id")[:200],
-        source=text(context, "source", limit=200),
-        type=event_type[:200],
-        name=f"{match['subject']}.{match['predicate']}",
-        timestamp=timestamp(get(context, "timestamp"), field="context.timestamp"),
-        subject=get(document, "subject", dict),
-        custom_data=custom_data if isinstance(custom_data, dict) else {},
-    )
-
-
-def identify(*, payload: CDEvent, headers: dict, body: bytes) -> tuple[str, str]:
-    return payload.key, payload.type
-
-
-def delivery_apply(*, delivery: Delivery, payload: CDEvent) -> str:
-    handler = HANDLERS.get(payload.name)
-    if handler is None:
-        raise DeliveryIgnored(f"CDEvents {payload.name} is not used")
-    return handler(payload)
 
 
 def purl_name_version(purl: str) -> tuple[str, str]:
@@ -435,17 +281,3 @@ def artifact_signed(event: CDEvent) -> str:
         },
     )
     return Delivery.Status.PROCESSED
-
-
-HANDLERS: dict[str, Callable[[CDEvent], str]] = {
-    "service.deployed": service_deployed,
-    "service.upgraded": service_deployed,
-    "service.rolledback": service_rolledback,
-    "incident.detected": incident,
-    "incident.reported": incident,
-    "incident.resolved": incident,
-    "change.merged": change_merged,
-    "testsuiterun.finished": run_finished,
-    "pipelinerun.finished": run_finished,
-    "artifact.signed": artifact_signed,
-}

@@ -7,14 +7,13 @@ digest of each repository's last file, saved after each repository, so a failure
 and an unchanged file is not stored again.
 """
 
-from accountability.ingest.adapters.codeowners import REPOSITORY_HEADER
 from accountability.ingest.models import Source
-from accountability.ingest.pull.base import cursor_save, digest, item_store
-from accountability.ingest.pull.http import PullError, PullSession
+from accountability.ingest.pull_http import PullError, PullSession
+from accountability.ingest.pull_store import cursor_save, digest, item_store
+from accountability.ingest.sources.codeowners.delivery import EVENT, REPOSITORY_HEADER
 
 RAW = "https://raw.githubusercontent.com"
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
-EVENT = "codeowners.file"
 
 
 def pull(*, source: Source) -> int:

@@ -1,6 +1,6 @@
 """PagerDuty Webhooks V3: incident events → Incident and its timeline.
 
-verify → parse → map → upsert. Every `incident.*` event adds one line to the incident's timeline (keyed by
+What an incident event writes. Every `incident.*` event adds one line to the incident's timeline (keyed by
 the event id, so a redelivery adds nothing). Events whose `data` is the incident itself (triggered,
 acknowledged, resolved, reopened, priority_updated, reassigned, escalated, …) also set the incident's title,
 status, urgency, priority and service; since they may arrive out of order, only the one that occurred last
@@ -12,24 +12,17 @@ Ignored: non-incident events (service.*, pagey.ping), and Events API v2 bodies, 
 sends *to* PagerDuty, not webhooks.
 """
 
-import hmac
-from dataclasses import dataclass
-from datetime import datetime
-
 from accountability.catalog.models import Service
 from accountability.followups import analysis_schedule_for_incident
 from accountability.incidents.models import Incident, IncidentEvent
-from accountability.ingest.adapters.payload import (
+from accountability.ingest.errors import DeliveryIgnored, PayloadError
+from accountability.ingest.models import Delivery
+from accountability.ingest.payload import (
     get,
-    hmac_sha256_hex,
-    json_object,
     link,
-    require_secret,
     text,
 )
-from accountability.ingest.errors import DeliveryIgnored, PayloadError, SignatureError
-from accountability.ingest.models import PULLED_HEADER, Delivery, Source
-from accountability.ingest.pull.pagerduty import PULLED
+from accountability.ingest.sources.pagerduty.webhook import PagerDutyEvent
 from accountability.ingest.upserts import environment_name, lock, person_by_pagerduty_id, timestamp
 
 SOURCE = "pagerduty"
@@ -39,49 +32,6 @@ _STATUSES = {
     "acknowledged": Incident.Status.ACKNOWLEDGED,
     "resolved": Incident.Status.RESOLVED,
 }
-
-
-@dataclass(frozen=True)
-class PagerDutyEvent:
-    id: str
-    event_type: str
-    resource_type: str
-    occurred_at: datetime
-    agent: str
-    data: dict
-
-
-def verify(*, source: Source, headers: dict, body: bytes) -> None:
-    """X-PagerDuty-Signature lists one or more "v1=<hex>" (several while a secret is being rotated)."""
-    secret = require_secret(source)
-    expected = hmac_sha256_hex(secret, body)
-    signatures = [s.strip() for s in headers.get("x-pagerduty-signature", "").split(",")]
-    # Compare with every listed signature, without stopping early, so timing says nothing about which.
-    matches = [
-        hmac.compare_digest(s.removeprefix("v1="), expected) for s in signatures if s.startswith("v1=")
-    ]
-    if not any(matches):
-        raise SignatureError("X-PagerDuty-Signature is missing or matches none of the v1 signatures")
-
-
-def parse(*, body: bytes, headers: dict) -> PagerDutyEvent:
-    data = json_object(body)
-    if "event" not in data and ("routing_key" in data or "event_action" in data):
-        raise PayloadError("this is an Events API v2 body (sent to PagerDuty), not a Webhooks V3 payload")
-    event = get(data, "event", dict)
-    occurred_at = timestamp(get(event, "occurred_at"), field="event.occurred_at")
-    return PagerDutyEvent(
-        id=get(event, "id")[:200],
-        event_type=get(event, "event_type")[:200],
-        resource_type=text(event, "resource_type"),
-        occurred_at=occurred_at,
-        agent=text(event, "agent.summary", limit=200),
-        data=get(event, "data", dict, default={}),
-    )
-
-
-def identify(*, payload: PagerDutyEvent, headers: dict, body: bytes) -> tuple[str, str]:
-    return payload.id, payload.event_type
 
 
 def _incident_reference(data: dict) -> dict:
@@ -105,16 +55,9 @@ def _summary(event: PagerDutyEvent) -> str:
     return event.event_type.removeprefix("incident.").replace("_", " ")
 
 
-def delivery_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
-    if payload.resource_type in PULLED:
-        # On-calls and services exist only in the REST API; the pull job stores them as snapshots. The same
-        # shape signed to the webhook would let whoever holds the webhook secret rewrite the rota.
-        if delivery.headers.get(PULLED_HEADER) != "1":
-            raise DeliveryIgnored(
-                f"PagerDuty {payload.resource_type} come only from the REST pull, never from a webhook"
-            )
-        return PULLED[payload.resource_type](data=payload.data)
-    if payload.resource_type not in ("incident", "") or not payload.event_type.startswith("incident."):
+def incident_apply(*, delivery: Delivery, payload: PagerDutyEvent) -> str:
+    """One line of the incident's timeline; the incident's state from the latest event that carries it."""
+    if not payload.event_type.startswith("incident."):
         raise DeliveryIgnored(f"PagerDuty {payload.event_type} is not an incident event")
     reference = _incident_reference(payload.data)
     external_id = get(reference, "id")[:200]
