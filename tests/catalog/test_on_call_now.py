@@ -27,10 +27,13 @@ def rota():
     return payments, search, ann, bob, cy
 
 
-def test_for_teams_it_names_the_people_holding_each_pager_primary_first(rota):
+def test_for_teams_it_gives_the_people_holding_each_pager_primary_first(rota):
     payments, search, *_ = rota
 
-    assert on_call_now_by_team(team_ids={payments.pk, search.pk}) == {
+    on_call = on_call_now_by_team(team_ids={payments.pk, search.pk})
+
+    # People, so a page can link each to their page; they read as their names.
+    assert {team: [str(person) for person in people] for team, people in on_call.items()} == {
         payments.pk: ["Ann", "Bob"],
         search.pk: ["Ann"],
     }
