@@ -4,11 +4,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accountability.analysis.metrics import metrics_rows_live
-from accountability.analysis.models import Gap, MetricSnapshot, PolicyResult
+from accountability.analysis.models import Gap, PolicyResult
 from accountability.api.models import GateDecision
 from accountability.catalog.models import Person, Service
 from accountability.changes.ledger import LedgerVerification, ledger_verify, signoffs_standing
@@ -309,126 +308,6 @@ def ledger_state() -> LedgerVerification:
     result = ledger_verify()
     cache.set(key, asdict(result), timeout=3600)
     return result
-
-
-def gaps_by_team() -> list[dict]:
-    """Open gaps counted per accountable team and severity, worst first (one query)."""
-    rows = (
-        Gap.objects.filter(resolved_at__isnull=True)
-        .values("accountable_team__slug", "accountable_team__name")
-        .annotate(
-            total=Count("id"),
-            high=Count("id", filter=Q(severity=Gap.Severity.HIGH)),
-            medium=Count("id", filter=Q(severity=Gap.Severity.MEDIUM)),
-            low=Count("id", filter=Q(severity=Gap.Severity.LOW)),
-            acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
-        )
-        .order_by("-high", "-total", "accountable_team__name")
-    )
-    return list(rows)
-
-
-def gaps_for_team(*, team_slug: str, code: str = "", limit: int = 200) -> QuerySet[Gap]:
-    """A team's open gaps (acknowledged ones stay visible), with their subjects; `-` means no team."""
-    gaps = Gap.objects.filter(resolved_at__isnull=True).select_related(
-        "service",
-        "team",
-        "change__service",
-        "person",
-        "acknowledged_by",
-        "acknowledged_by_person",
-        "accountable_team",
-    )
-    if team_slug == "-":
-        gaps = gaps.filter(accountable_team__isnull=True)
-    else:
-        gaps = gaps.filter(accountable_team__slug=team_slug)
-    if code:
-        gaps = gaps.filter(code=code)
-    severity_order = Case(
-        When(severity=Gap.Severity.HIGH, then=0), When(severity=Gap.Severity.MEDIUM, then=1), default=2
-    )
-    return gaps.order_by(severity_order, "code", "-first_seen")[:limit]
-
-
-def metric_periods(*, team_slug: str = "") -> list[tuple[datetime, datetime]]:
-    """The periods metrics were computed for, newest first."""
-    return list(
-        _metric_snapshots(team_slug=team_slug)
-        .order_by("-period_end", "-period_start")
-        .values_list("period_start", "period_end")
-        .distinct()[:24]
-    )
-
-
-def _metric_snapshots(*, team_slug: str) -> QuerySet[MetricSnapshot]:
-    if team_slug:
-        return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.TEAM, team__slug=team_slug)
-    return MetricSnapshot.objects.filter(scope=MetricSnapshot.Scope.ORGANISATION)
-
-
-LEVEL_ORDER = ["all", "none", "assisted", "majority", "generated", "unknown"]
-
-
-def metric_rows_for_page(
-    *, period_start: datetime, period_end: datetime, team_id: int | None
-) -> list[MetricSnapshot]:
-    """The metrics page's rows: computed for the chosen rolling period (not stored), in level order."""
-    rows = metrics_rows_live(period_start=period_start, period_end=period_end, team_id=team_id)
-    rank = {level: index for index, level in enumerate(LEVEL_ORDER)}
-    rows.sort(key=lambda row: rank.get(row.ai_level, len(LEVEL_ORDER)))
-    return rows
-
-
-def metric_rows(*, team_slug: str = "", period: tuple[datetime, datetime] | None) -> list[MetricSnapshot]:
-    """One period's delivery metrics of the organisation (or one team), one row per AI level."""
-    if period is None:
-        return []
-    rows = list(_metric_snapshots(team_slug=team_slug).filter(period_start=period[0], period_end=period[1]))
-    order = ["all", "none", "assisted", "majority", "generated", "unknown"]
-    rows.sort(key=lambda row: order.index(row.ai_level) if row.ai_level in order else len(order))
-    return rows
-
-
-@dataclass(frozen=True)
-class AttributionCoverage:
-    """How much of a period's AI split rests on evidence: production changes by provenance confidence."""
-
-    total: int
-    line_level: int
-    attested: int
-    heuristic: int
-    unknown: int
-
-    def share(self, count: int) -> float:
-        return count / self.total if self.total else 0.0
-
-
-def attribution_coverage(
-    *, team_slug: str = "", period: tuple[datetime, datetime] | None
-) -> AttributionCoverage:
-    """Changes deployed to production in the period (of one team's services, or all), counted by what their
-    AI provenance rests on: line-level data, a pipeline's attestation, heuristic signals only, or nothing
-    (`unknown`, including changes never evaluated). One query."""
-    if period is None:
-        return AttributionCoverage(0, 0, 0, 0, 0)
-    changes = Change.objects.filter(
-        deployments__environment=Environment.PRODUCTION,
-        deployments__status__in=[Deployment.Status.SUCCEEDED, Deployment.Status.ROLLED_BACK],
-        deployments__finished_at__gte=period[0],
-        deployments__finished_at__lt=period[1],
-    )
-    if team_slug:
-        changes = changes.filter(service__owner_team__slug=team_slug)
-    confidence = "provenance__confidence"
-    counts = Change.objects.filter(pk__in=changes.values("pk")).aggregate(
-        total=Count("pk"),
-        line_level=Count("pk", filter=Q(**{confidence: "line_level"})),
-        attested=Count("pk", filter=Q(**{confidence: "attested"})),
-        heuristic=Count("pk", filter=Q(**{confidence: "heuristic"})),
-    )
-    known = counts["line_level"] + counts["attested"] + counts["heuristic"]
-    return AttributionCoverage(**counts, unknown=counts["total"] - known)
 
 
 @dataclass(frozen=True)

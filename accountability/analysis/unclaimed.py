@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from accountability.analysis.gaps import Finding, ScanSummary, gaps_reconcile
+from accountability.analysis.gap_findings import Finding
+from accountability.analysis.gaps import ScanSummary, gaps_reconcile
 from accountability.analysis.models import Gap
 from accountability.ingest.errors import DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery

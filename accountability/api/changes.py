@@ -17,6 +17,17 @@ from accountability.analysis.change_selectors import (
 )
 from accountability.analysis.models import Gap
 from accountability.api.auth import ScopedTokenAuth
+from accountability.api.change_parts import (
+    blast_radius_out,
+    commits_out,
+    deployments_out,
+    evidence_out,
+    policy_out,
+    provenance_out,
+    risk_out,
+    rollback_plan_out,
+    signoffs_out,
+)
 from accountability.api.errors import ApiError, reject_unknown_query
 from accountability.api.intake import router as intake_router
 from accountability.api.models import ApiToken
@@ -27,9 +38,7 @@ from accountability.api.outputs import (
     PersonRef,
     Reason,
     ServiceRef,
-    controls_out,
     gate_decision_out,
-    person_ref,
     service_ref,
 )
 from accountability.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page_by_time
@@ -296,19 +305,15 @@ def change_list(request: HttpRequest, filters: Query[ChangeFilters]):
 
 
 def _detail(request: HttpRequest, change: Change) -> dict:
+    """The list item of the change, and everything its page shows, part by part (api/change_parts.py)."""
     signoffs = list(change.signoffs.all())
-    approved = bool(signoffs_standing(signoffs))
     deployments = list(change.deployments.all())
-    provenance = _provenance(change)
     inherited = _optional(change.service, "default_rollback_plan")
-    plan = rollback_plan_for(change=change, service_default=inherited)
-    radius = _optional(change, "blast_radius")
-    risk = _optional(change, "risk")
     out = _item(
         request,
         change,
         deployments=deployments,
-        approved=approved,
+        approved=bool(signoffs_standing(signoffs)),
         last=signoffs[-1].decision if signoffs else None,
     )
     out.update(
@@ -318,108 +323,15 @@ def _detail(request: HttpRequest, change: Change) -> dict:
         deletions=change.deletions,
         touches_schema_migration=change.touches_schema_migration,
         labels=change.labels,
-        commits=[
-            {
-                "sha": c.sha,
-                "message": c.message,
-                "author_login": c.author_login,
-                "committed_at": c.committed_at,
-            }
-            for c in change.commits.all()
-        ],
-        provenance={
-            "level": provenance.level if provenance else AIProvenance.Level.UNKNOWN,
-            "ai_share": out["ai_share"],
-            "tools": provenance.tools if provenance else [],
-            "models": provenance.ai_models if provenance else [],
-            "drivers": (
-                ([p.name for p in provenance.drivers.all()] or provenance.driver_logins) if provenance else []
-            ),
-            "sources": provenance.sources if provenance else [],
-            "confidence": provenance.confidence if provenance else AIProvenance.Confidence.NONE,
-            "ai_lines": provenance.ai_lines if provenance else {},
-        },
-        evidence=[
-            {
-                "kind": note.evidence.kind,
-                "result": note.evidence.result,
-                "url": note.evidence.url,
-                "sha": note.evidence.sha,
-                "actor": note.evidence.actor_login,
-                "source": note.evidence.source,
-                "at": note.evidence.at,
-                "counts": note.counts,
-                "why": note.why,
-            }
-            for note in evidence_notes(change=change)
-        ],
-        rollback_plan={
-            "strategy": plan.strategy,
-            "steps": plan.steps,
-            "expected_minutes": plan.expected_minutes,
-            "data_reversible": plan.data_reversible,
-            "last_rehearsed_at": plan.last_rehearsed_at,
-            "last_rehearsed_by": person_ref(plan.last_rehearsed_by),
-            "inherited": plan.change_id is None,
-        }
-        if plan is not None
-        else None,
-        blast_radius={
-            "score": radius.score,
-            "unknown": radius.unknown,
-            "impacted_count": radius.impacted_count,
-            "unknown_count": radius.unknown_count,
-            "impacted": radius.impacted,
-            "teams": radius.teams,
-            "on_call": radius.on_call,
-            "computed_at": radius.computed_at,
-        }
-        if radius is not None
-        else None,
-        risk={"score": risk.score, "factors": risk.factors, "computed_at": risk.computed_at}
-        if risk is not None
-        else None,
-        policy=[
-            {
-                "environment": result.environment,
-                "decision": result.decision,
-                "controls": controls_out(result.controls),
-                "policy_version": result.policy_version,
-                "computed_at": result.computed_at,
-            }
-            for result in change.policy_results.all()
-        ],
-        signoffs=[
-            {
-                "id": entry.id,
-                "signer": person_ref(entry.signer),
-                "decision": entry.decision,
-                "revokes": entry.revokes_id,
-                "read_ai_parts": entry.read_ai_parts,
-                "understood_blast_radius": entry.understood_blast_radius,
-                "rollback_ready": entry.rollback_ready,
-                "on_call_through_bake": entry.on_call_through_bake,
-                "delegate": person_ref(entry.delegate),
-                "note": entry.note,
-                "override_reason": entry.override_reason,
-                "policy_decision": entry.policy_decision,
-                "policy_version": entry.policy_version,
-                "created_at": entry.created_at,
-                "hash": entry.hash,
-            }
-            for entry in signoffs
-        ],
-        deployments=[
-            {
-                "environment": d.environment,
-                "status": d.status,
-                "started_at": d.started_at,
-                "finished_at": d.finished_at,
-                "deployed_by": d.deployed_by.name if d.deployed_by else d.deployed_by_login,
-                "url": d.url,
-            }
-            for d in deployments
-        ],
+        commits=commits_out(change.commits.all()),
+        provenance=provenance_out(_provenance(change), ai_share=out["ai_share"]),
+        evidence=evidence_out(evidence_notes(change=change)),
+        rollback_plan=rollback_plan_out(rollback_plan_for(change=change, service_default=inherited)),
+        blast_radius=blast_radius_out(_optional(change, "blast_radius")),
+        risk=risk_out(_optional(change, "risk")),
+        policy=policy_out(change.policy_results.all()),
+        signoffs=signoffs_out(signoffs),
+        deployments=deployments_out(deployments),
         gate_decisions=[gate_decision_out(decision) for decision in gate_decisions_for(change=change)],
     )
     return out

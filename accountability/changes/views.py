@@ -11,21 +11,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.analysis.change_selectors import (
-    attribution_coverage,
     change_for_page,
     delegates_for,
     evidence_notes,
-    gaps_by_team,
-    gaps_for_team,
     ledger_state,
-    metric_rows_for_page,
     person_for_user,
     review_ids,
     signoff_queue_parts,
     standing_approvals,
 )
 from accountability.analysis.comparison import failure_rate_comparisons
+from accountability.analysis.gap_selectors import gaps_by_team, gaps_for_team
 from accountability.analysis.gaps import gap_acknowledge
+from accountability.analysis.metric_selectors import attribution_coverage, metric_rows_for_page
 from accountability.analysis.models import Gap
 from accountability.analysis.services import change_analyze
 from accountability.analysis.signoffs import signoff_policy, signoff_revoke, signoff_submit
