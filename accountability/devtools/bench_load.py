@@ -539,7 +539,7 @@ def measure_incident_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     from accountability.catalog.models import Service
     from accountability.incidents.models import Incident, SuspectChange
     from accountability.ingest.models import Source
-    from accountability.ingest.services import source_create
+    from accountability.ingest.receiving import source_create
 
     source = Source.objects.filter(name="bench-pagerduty").first() or source_create(
         kind=Source.Kind.PAGERDUTY, name="bench-pagerduty", secret=SECRET
