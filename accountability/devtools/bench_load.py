@@ -583,6 +583,7 @@ def measure_incident_lag(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
 
 
 def _session_cookie() -> str:
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
@@ -591,7 +592,7 @@ def _session_cookie() -> str:
     user.groups.add(Group.objects.get_or_create(name="viewer")[0])
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # as a password login records it
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"sessionid={session.session_key}"
