@@ -216,7 +216,7 @@ def test_it_shows_what_a_reviewer_needs_in_each_row(manager_client):
         "T1",
         change.service.owner_team.name,
         "generated",
-        '<i class="ev ok">CI tests</i>',
+        "<i class=ev>CI tests</i>",
         "redeploy previous version",
         "never rehearsed",
         '<i class="badge ok">signed</i>',
