@@ -103,7 +103,7 @@ def policy_out(results) -> list[dict]:
 
 
 def signoffs_out(signoffs) -> list[dict]:
-    """The ledger entries of the change, oldest first, with their hashes."""
+    """The ledger entries of the change, oldest first, with their hashes and how each signer had signed in."""
     return [
         {
             "id": entry.id,
@@ -121,9 +121,22 @@ def signoffs_out(signoffs) -> list[dict]:
             "policy_version": entry.policy_version,
             "created_at": entry.created_at,
             "hash": entry.hash,
+            "authenticated": _signed_in(entry),
         }
         for entry in signoffs
     ]
+
+
+def _signed_in(entry) -> dict | None:
+    if not entry.auth_method:
+        return None
+    return {
+        "method": entry.auth_method,
+        "at": entry.auth_at,
+        "provider": entry.auth_provider,
+        "amr": entry.auth_amr,
+        "acr": entry.auth_acr,
+    }
 
 
 def deployments_out(deployments) -> list[dict]:

@@ -155,6 +155,16 @@ class PolicyResultOut(Schema):
     computed_at: datetime
 
 
+class SignInOut(Schema):
+    """How the signer had authenticated when they signed (entries written before this was recorded: null)."""
+
+    method: str = Field(description="password or oidc")
+    at: datetime | None
+    provider: str = Field(description="the OpenID Connect issuer, or local")
+    amr: str = Field(description="the provider's amr claim, as it sent it")
+    acr: str
+
+
 class SignOffOut(Schema):
     id: int
     signer: PersonRef
@@ -171,6 +181,7 @@ class SignOffOut(Schema):
     policy_version: int | None
     created_at: datetime
     hash: str
+    authenticated: SignInOut | None
 
 
 class DeploymentOut(Schema):

@@ -1,6 +1,9 @@
+from datetime import datetime, timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accountability.analysis.services import change_analyze
 from accountability.changes.ledger import signoff_append
@@ -95,3 +98,37 @@ def test_it_reads_a_change_in_a_fixed_number_of_queries(read_client):
     change_analyze(change_id=change.id)
 
     assert count() == few
+
+
+def test_each_signoff_says_how_its_signer_had_signed_in(read_client):
+    change = change_awaiting_signoff()
+    owner = change.service.owner_of_record
+    signed_in_at = timezone.now() - timedelta(minutes=3)
+    older = signoff_append(change=change, signer=owner, decision="approve")
+    signoff_append(change=change, signer=owner, decision="revoke", revokes=older)
+    signoff_append(
+        change=change,
+        signer=owner,
+        decision="approve",
+        auth={
+            "auth_method": "oidc",
+            "auth_at": signed_in_at,
+            "auth_provider": "https://login.example.com",
+            "auth_amr": "pwd mfa",
+            "auth_acr": "urn:example:loa:2",
+        },
+    )
+
+    signoffs = read_client.get(f"/api/v1/changes/{change.id}").json()["signoffs"]
+
+    # Entries written before sign-ins were recorded say nothing rather than a guess.
+    assert [entry["authenticated"] for entry in signoffs[:2]] == [None, None]
+    authenticated = signoffs[2]["authenticated"]
+    at = datetime.fromisoformat(authenticated.pop("at"))
+    assert abs(at - signed_in_at) < timedelta(milliseconds=1)  # JSON carries milliseconds
+    assert authenticated == {
+        "method": "oidc",
+        "provider": "https://login.example.com",
+        "amr": "pwd mfa",
+        "acr": "urn:example:loa:2",
+    }
