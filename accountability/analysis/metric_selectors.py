@@ -4,7 +4,7 @@ the period's AI split rests on evidence."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from accountability.analysis.metrics import metrics_rows_live
 from accountability.analysis.models import MetricSnapshot
@@ -45,16 +45,20 @@ def attribution_coverage(
     (`unknown`, including changes never evaluated). One query."""
     if period is None:
         return AttributionCoverage(0, 0, 0, 0, 0)
-    changes = Change.objects.filter(
-        deployments__environment=Environment.PRODUCTION,
-        deployments__status__in=[Deployment.Status.SUCCEEDED, Deployment.Status.ROLLED_BACK],
-        deployments__finished_at__gte=period[0],
-        deployments__finished_at__lt=period[1],
+    # EXISTS, probed per change through the deployments' change index: an IN over a join of changes and
+    # deployments let a planner with stale statistics (a database just loaded) nest loops for minutes.
+    deployed = Deployment.objects.filter(
+        change=OuterRef("pk"),
+        environment=Environment.PRODUCTION,
+        status__in=[Deployment.Status.SUCCEEDED, Deployment.Status.ROLLED_BACK],
+        finished_at__gte=period[0],
+        finished_at__lt=period[1],
     )
+    changes = Change.objects.filter(Exists(deployed))
     if team_slug:
         changes = changes.filter(service__owner_team__slug=team_slug)
     confidence = "provenance__confidence"
-    counts = Change.objects.filter(pk__in=changes.values("pk")).aggregate(
+    counts = changes.aggregate(
         total=Count("pk"),
         line_level=Count("pk", filter=Q(**{confidence: "line_level"})),
         attested=Count("pk", filter=Q(**{confidence: "attested"})),
