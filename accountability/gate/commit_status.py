@@ -49,8 +49,10 @@ def commit_status_queue(*, decision: GateDecision) -> Notification | None:
         return None
     if not REPOSITORY.fullmatch(change.repository) or not SHA.fullmatch(change.sha):
         return None  # not a GitHub repository and commit: nothing there to write on
+    if not settings.GITHUB_APP_ID:
+        return None  # no app: no query on the gate's path
     installation_id = installation_for(repository=change.repository)
-    if installation_id is None or not settings.GITHUB_APP_ID:
+    if installation_id is None:
         return None
     recipient = f"{change.repository}@{change.sha}"
     state, description = commit_status_for(decision=decision)
