@@ -2,11 +2,14 @@
 installation tokens, protection-rule answers and commit statuses, as GitHub documents them."""
 
 import json
+import os
 
 from werkzeug import Response
 
 APP_ID = "271828"
-INSTALLATION = 4242
+# One installation per xdist worker: its cached token lives in the Redis the workers share, and one worker's
+# fixture dropping it must not make another mint a second token mid-test.
+INSTALLATION = 4242 + 1000 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 CALLBACK_PATH = "/repos/acme/payments/actions/runs/99/deployment_protection_rule"
 TOKEN_PATH = f"/app/installations/{INSTALLATION}/access_tokens"
 STATUSES_PREFIX = "/repos/acme/payments/statuses/"

@@ -17,9 +17,17 @@ def check(payload: dict) -> None:
     id_token_claims_check(payload, issuer=ISSUER, client_id="dashboard", now=NOW)
 
 
+def accepted(payload: dict) -> bool:
+    try:
+        check(payload)
+    except SuspiciousOperation:
+        return False
+    return True
+
+
 def test_it_accepts_a_current_token_for_us_from_our_issuer():
-    check(token())
-    check(token(aud=["dashboard", "api"], azp="dashboard"))
+    assert accepted(token())
+    assert accepted(token(aud=["dashboard", "api"], azp="dashboard"))
 
 
 @pytest.mark.parametrize(
@@ -40,4 +48,4 @@ def test_it_refuses_a_token_that_is_not_ours_or_not_current(overrides, reason):
 
 
 def test_it_allows_a_minute_of_clock_difference():
-    check(token(exp=NOW - 30, iat=NOW + 30))
+    assert accepted(token(exp=NOW - 30, iat=NOW + 30))
