@@ -1,6 +1,7 @@
 """Applying stored deliveries: exactly once, whatever fails around it."""
 
 import logging
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from accountability.ingest.upserts import (
     batch_shared,
     unclaimed_repository,
 )
+from accountability.ingest.wake import deliveries_wake, wake_clear
 from accountability.telemetry import delivery_apply_latency
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,10 @@ logger = logging.getLogger(__name__)
 # conflict): each retry runs in a new savepoint with a new snapshot, so it finds the row the winner
 # committed and merges into it.
 RACE_RETRIES = 3
+
+# A drain hands over to a new task after this long, so one backlog never outlives the task time limit and
+# the worker's other tasks (beat's jobs, pulls) get a turn.
+DRAIN_SECONDS = 60.0
 
 
 def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
@@ -38,15 +44,8 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
        then reads it no longer pending and does nothing. The others are claimed the same way, skipping rows
        another worker has locked (SKIP LOCKED), so concurrent batches never wait on each other's rows; their
        own tasks, run later, find them applied and do nothing.
-    2. Parse and apply each inside a savepoint, in the same transaction as the status changes: the domain
-       writes and "processed" commit together or not at all, so a worker killed mid-way leaves every claimed
-       delivery pending (the broker redelivers the task, which claims them again, or the sweep re-enqueues
-       them) and nothing half-applied.
-    3. Record each outcome: processed, ignored (with the reason) or failed (with a readable error); one bad
-       delivery fails alone. A transient database/broker error rolls back that delivery's savepoint and leaves
-       it pending (the sweep takes it up again); for the task's own delivery it is raised after the others
-       commit, so the task retries it. When the error broke the transaction itself, it is raised at once and
-       the whole batch stays pending for the retry.
+    2. Apply them (`_batch_apply`). A transient error of the task's own delivery is raised after the others
+       commit, so the task retries it.
     """
     # The task's own delivery is found by its primary key alone, its status checked here: with
     # `status = 'pending'` in the same WHERE, statistics from a quiet hour (no pending row) made the
@@ -59,34 +58,82 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
         if own.select_for_update().first() != Delivery.Status.PENDING:
             return  # applied by a batch whose lock this waited for
         Delivery.objects.filter(id=delivery_id).update(attempts=F("attempts") + 1)
-        others = _claim_others(delivery_id=delivery_id, limit=batch_size - 1) if batch_size > 1 else []
-        deliveries = Delivery.objects.select_related("source").filter(id__in=[delivery_id, *others])
-        outcomes: dict[tuple[str, str], list[int]] = defaultdict(list)
-        applied: list[Delivery] = []
-        retry = None
-        with batch_shared():
-            for delivery in deliveries.order_by("id"):
-                try:
-                    status, error = _apply(delivery)
-                except TRANSIENT_ERRORS as transient:
-                    if connection.needs_rollback:
-                        raise  # the transaction is lost (the connection broke): retry the whole batch
-                    logger.warning("delivery %s left pending: %s", delivery.id, transient)
-                    retry = transient if delivery.id == delivery_id else retry
-                    continue
-                outcomes[status, error[:2000]].append(delivery.id)
-                applied.append(delivery)
-        now = timezone.now()
-        for (status, error), ids in outcomes.items():
-            Delivery.objects.filter(id__in=ids).update(status=status, error=error, processed_at=now)
-        _measure(deliveries=applied, outcomes=outcomes, at=now)
-        if any(
-            unclaimed_repository(error) for status, error in outcomes if status == Delivery.Status.IGNORED
-        ):
-            # A repository no service lists is a gap to show within the minute, not a silent skip.
-            analysis_schedule_unclaimed()
-    if retry is not None:
-        raise retry
+        others = _claim(limit=batch_size - 1, besides=[delivery_id]) if batch_size > 1 else []
+        left = _batch_apply([delivery_id, *others])
+    if delivery_id in left:
+        raise left[delivery_id]
+
+
+def deliveries_apply_pending(*, limit: int, besides: list[int]) -> tuple[int, dict[int, Exception]]:
+    """Claims up to `limit` pending deliveries, oldest first, skipping those another worker holds and those
+    in `besides`, and applies them in one transaction (`_batch_apply`).
+
+    Returns (how many were claimed, the ones a transient error left pending with that error)."""
+    with transaction.atomic():
+        claimed = _claim(limit=limit, besides=besides)
+        return len(claimed), _batch_apply(claimed) if claimed else {}
+
+
+def _batch_apply(ids: list[int]) -> dict[int, Exception]:
+    """Applies claimed deliveries in the caller's transaction; returns those a transient error left pending.
+
+    1. Parse and apply each inside a savepoint, in the same transaction as the status changes: the domain
+       writes and "processed" commit together or not at all, so a worker killed mid-way leaves every claimed
+       delivery pending (the broker redelivers the task, which claims them again, or the sweep re-enqueues
+       them) and nothing half-applied.
+    2. Record each outcome: processed, ignored (with the reason) or failed (with a readable error); one bad
+       delivery fails alone. A transient database/broker error rolls back that delivery's savepoint and leaves
+       it pending; when the error broke the transaction itself, it is raised at once and the whole batch
+       stays pending for the retry.
+    """
+    deliveries = Delivery.objects.select_related("source").filter(id__in=ids)
+    outcomes: dict[tuple[str, str], list[int]] = defaultdict(list)
+    applied: list[Delivery] = []
+    left: dict[int, Exception] = {}
+    with batch_shared():
+        for delivery in deliveries.order_by("id"):
+            try:
+                status, error = _apply(delivery)
+            except TRANSIENT_ERRORS as transient:
+                if connection.needs_rollback:
+                    raise  # the transaction is lost (the connection broke): retry the whole batch
+                logger.warning("delivery %s left pending: %s", delivery.id, transient)
+                left[delivery.id] = transient
+                continue
+            outcomes[status, error[:2000]].append(delivery.id)
+            applied.append(delivery)
+    now = timezone.now()
+    for (status, error), done in outcomes.items():
+        Delivery.objects.filter(id__in=done).update(status=status, error=error, processed_at=now)
+    _measure(deliveries=applied, outcomes=outcomes, at=now)
+    if any(unclaimed_repository(error) for status, error in outcomes if status == Delivery.Status.IGNORED):
+        # A repository no service lists is a gap to show within the minute, not a silent skip.
+        analysis_schedule_unclaimed()
+    return left
+
+
+def deliveries_drain(*, batch_size: int) -> int:
+    """Applies pending deliveries, `batch_size` at a time, until none is left; returns how many it claimed.
+
+    A batch smaller than `batch_size` means nothing else was pending and unlocked at its snapshot, so the
+    drain stops there. A delivery that a transient error left pending is not claimed again by this drain:
+    the error is raised at the end and the task's retry (with backoff) takes it up.
+    """
+    deadline = time.monotonic() + DRAIN_SECONDS
+    claimed, left = 0, {}
+    while True:
+        wake_clear()
+        count, transient = deliveries_apply_pending(limit=batch_size, besides=list(left))
+        claimed += count
+        left.update(transient)
+        if count < batch_size:
+            break
+        if time.monotonic() > deadline:
+            deliveries_wake()  # the rest to a new task, behind whatever else is queued
+            break
+    if left:
+        raise next(iter(left.values()))
+    return claimed
 
 
 def _measure(*, deliveries: list[Delivery], outcomes: dict, at) -> None:
@@ -99,18 +146,19 @@ def _measure(*, deliveries: list[Delivery], outcomes: dict, at) -> None:
         logger.info("delivery %s %s, %.3f s after receipt", delivery.id, status_of[delivery.id], waited)
 
 
-def _claim_others(*, delivery_id: int, limit: int) -> list[int]:
-    """Claims up to `limit` other pending deliveries, oldest first, skipping those another worker holds."""
+def _claim(*, limit: int, besides: list[int]) -> list[int]:
+    """Claims up to `limit` pending deliveries (attempts counted), oldest first, skipping those another
+    worker holds and those in `besides`."""
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_OTHERS, [delivery_id, limit])
+        cursor.execute(_CLAIM, [besides, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
-_CLAIM_OTHERS = f"""
+_CLAIM = f"""
     UPDATE {Delivery._meta.db_table} SET attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM {Delivery._meta.db_table}
-        WHERE status = 'pending' AND id <> %s
+        WHERE status = 'pending' AND id <> ALL(%s)
         ORDER BY received_at
         LIMIT %s
         FOR UPDATE SKIP LOCKED

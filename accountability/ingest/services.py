@@ -4,14 +4,13 @@ Receiving (verifying and parsing a sender's request with its source's module) is
 
 import json
 import logging
-from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accountability.ingest.models import Delivery, Source
-from accountability.ingest.tasks import process_delivery
+from accountability.ingest.wake import deliveries_wake
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +64,9 @@ def delivery_store(
         body=body,
         received_at=row[1],
     )
-    # The row is the record: if the broker is down the enqueue fails after commit, is logged, and the sweep
+    # The row is the record: if the broker is down the wake-up fails after commit, is logged, and the sweep
     # enqueues the delivery later; the sender still gets its 2xx.
-    transaction.on_commit(partial(process_delivery.delay, delivery.id), robust=True)
+    transaction.on_commit(deliveries_wake, robust=True)
     return delivery, True
 
 
@@ -88,8 +87,8 @@ def deliveries_replay(*, deliveries: QuerySet[Delivery], enqueue: bool = True) -
         Delivery.objects.filter(id__in=ids).update(
             status=Delivery.Status.PENDING, error="", processed_at=None
         )
-        for delivery_id in ids if enqueue else ():
-            transaction.on_commit(partial(process_delivery.delay, delivery_id), robust=True)
+        if ids and enqueue:
+            transaction.on_commit(deliveries_wake, robust=True)
     return len(ids)
 
 

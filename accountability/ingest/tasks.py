@@ -24,6 +24,22 @@ def process_delivery(delivery_id: int) -> None:
     delivery_process(delivery_id=delivery_id, batch_size=settings.INGEST_BATCH_SIZE)
 
 
+@shared_task(
+    name="ingest.drain_deliveries",
+    ignore_result=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=10,
+)
+def drain_deliveries() -> int:
+    """Applies the pending deliveries in batches until none is left (ingest/wake.py)."""
+    from accountability.ingest.processing import deliveries_drain
+
+    return deliveries_drain(batch_size=settings.INGEST_BATCH_SIZE)
+
+
 @shared_task(name="ingest.sweep_pending_deliveries", ignore_result=True)
 def sweep_pending_deliveries() -> int:
     """Re-enqueues deliveries whose task was lost (a broker restart without persistence, a failed enqueue)."""

@@ -3,6 +3,7 @@
 import pytest
 
 from accountability.ingest.models import Delivery, Source
+from accountability.ingest.wake import deliveries_wake
 from tests.factories import DeliveryFactory, SourceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +77,8 @@ def test_its_replay_action_puts_deliveries_back_to_pending(admin_client, django_
     assert response.status_code == 302
     failed.refresh_from_db()
     assert (failed.status, failed.error) == ("pending", "")
-    assert len(callbacks) == 2
+    assert Delivery.objects.get(id=processed.id).status == "pending"
+    assert callbacks == [deliveries_wake]  # one wake-up for both: the drain claims every pending delivery
 
 
 def test_a_viewer_cannot_replay(client):

@@ -66,3 +66,25 @@ def test_a_codeowners_file_with_nul_characters_keeps_its_rules():
 
     assert (stored, problems) == (2, [])
     assert sorted(PathOwner.objects.values_list("pattern", flat=True)) == ["*.md", "/src/"]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        pytest.param(lambda text: text.encode(), id="upper-case escapes"),
+        pytest.param(lambda text: text.encode("utf-16"), id="utf-16 body"),
+    ],
+)
+def test_escapes_are_found_however_they_are_written(encode):
+    """The parser walks the document only when the body can hold such an escape; these must be walked."""
+    ServiceFactory(slug="buildconfig", repositories=["ailisp/gcbapp-buildconfig-example"])
+    payload = fixture_json("github/pull_request/real-closed-merged.ailisp-reallyfastci.json")
+    payload["pull_request"]["title"] = "Fix\u0000 the \udbff parser"
+    text = json.dumps(payload).replace("\\udbff", "\\uDBFF")
+
+    delivery = deliver_github(
+        SourceFactory(kind=Source.Kind.GITHUB), "", event="pull_request", delivery_id="nul", body=encode(text)
+    )
+
+    assert (delivery.status, delivery.error) == (Delivery.Status.PROCESSED, "")
+    assert Change.objects.get().title == "Fix the \ufffd parser"
