@@ -499,6 +499,11 @@ def generate(scale: str) -> dict[str, float]:
                 "hash",
                 "change_id",
                 "signer_id",
+                # How the signer signed in (issue 17): blank, as for sign-offs written before it was kept.
+                "auth_method",
+                "auth_provider",
+                "auth_amr",
+                "auth_acr",
             ],
             (
                 (
@@ -516,6 +521,7 @@ def generate(scale: str) -> dict[str, float]:
                     hashlib.sha256(f"h{n}".encode()).hexdigest(),
                     i + 1,
                     rng.randrange(1, n_people + 1),
+                    *("", "", "", ""),
                 )
                 for n, i in enumerate((i for i in recent if rng.random() < 0.8), start=1)
             ),

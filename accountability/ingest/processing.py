@@ -116,18 +116,22 @@ def deliveries_drain(*, batch_size: int) -> int:
     """Applies pending deliveries, `batch_size` at a time, until none is left; returns how many it claimed.
 
     A batch smaller than `batch_size` means nothing else was pending and unlocked at its snapshot, so the
-    drain stops there. A delivery that a transient error left pending is not claimed again by this drain:
-    the error is raised at the end and the task's retry (with backoff) takes it up.
+    drain stops there. A full first batch means a backlog: the drain wakes one more, so that every free
+    worker process takes a share (each claims with SKIP LOCKED). A delivery that a transient error left
+    pending is not claimed again by this drain: the error is raised at the end and the task's retry (with
+    backoff) takes it up.
     """
     deadline = time.monotonic() + DRAIN_SECONDS
     claimed, left = 0, {}
     while True:
         wake_clear()
         count, transient = deliveries_apply_pending(limit=batch_size, besides=list(left))
-        claimed += count
         left.update(transient)
+        claimed += count
         if count < batch_size:
             break
+        if claimed == count:
+            deliveries_wake()  # a backlog: one more drain, for another free worker process
         if time.monotonic() > deadline:
             deliveries_wake()  # the rest to a new task, behind whatever else is queued
             break

@@ -48,6 +48,9 @@ def post(client, url: str, body: bytes, headers: dict, content_type: str = "appl
 @pytest.fixture
 def eager_tasks():
     """Runs enqueued tasks in the enqueuing process, so a test sees the effect of processing at once."""
+    from accountability.ingest.wake import wake_clear
+
+    wake_clear()  # an earlier test's wake-up, never drained (no worker), would hold back this test's drain
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     yield

@@ -3,9 +3,12 @@
 import time
 
 import pytest
+import redis
+from django.conf import settings
 
 from accountability.celery import app as celery_app
 from accountability.ingest.models import Delivery, Source
+from accountability.ingest.wake import wake_key
 from tests.factories import SourceFactory
 from tests.ingest.conftest import fixture_bytes, github_headers, post
 
@@ -33,3 +36,5 @@ def test_it_answers_202_and_keeps_the_delivery_pending_when_the_broker_is_down(c
     assert response.status_code == 202
     assert time.monotonic() - started < 8  # GitHub gives up on a delivery after 10 s
     assert Delivery.objects.get().status == Delivery.Status.PENDING
+    # No drain is coming: the wake key it set is gone again, so the next delivery tries to publish one.
+    assert not redis.Redis.from_url(settings.REDIS_URL).exists(wake_key())
