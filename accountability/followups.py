@@ -8,6 +8,7 @@ committed rows), or at once when there is no transaction. This module imports no
 
 import contextlib
 import logging
+from contextvars import ContextVar
 from datetime import datetime
 
 from celery import current_app
@@ -86,14 +87,53 @@ def analysis_schedule_for_deployment(
     *, environment: str, started_at: datetime | None, finished_at: datetime | None, active: bool
 ) -> None:
     """After a deployment was recorded or changed status: the open incidents in whose suspect window it
-    falls (DESIGN §12) are ranked again, once the write commits (the task finds them)."""
+    falls (DESIGN §12) are ranked again, once the write commits (the task finds them). Inside
+    `deployments_folded`, it is folded into one task per environment instead."""
+    span = (started_at or finished_at, finished_at or started_at, active)
+    spans = _deployment_spans.get()
+    if spans is None:
+        _deployment_incidents_enqueue(environment, span)
+    else:
+        spans[environment] = _fold(spans[environment], span) if environment in spans else span
+
+
+# The deployments recorded inside `deployments_folded`, by environment: (earliest, latest, active).
+_deployment_spans: ContextVar[dict | None] = ContextVar("deployment_spans", default=None)
+
+
+def _fold(one: tuple, other: tuple) -> tuple:
+    if None in (one[0], other[0]):
+        return None, None, True  # a deployment with no time concerns every open incident of its environment
+    return min(one[0], other[0]), max(one[1], other[1]), one[2] or other[2]
+
+
+def _deployment_incidents_enqueue(environment: str, span: tuple) -> None:
+    earliest, latest, active = span
     _enqueue(
         "analysis.deployment_incidents",
         environment,
-        started_at.isoformat() if started_at else None,
-        finished_at.isoformat() if finished_at else None,
+        earliest.isoformat() if earliest else None,
+        latest.isoformat() if latest else None,
         active,
     )
+
+
+@contextlib.contextmanager
+def deployments_folded():
+    """Folds the deployments recorded inside it into one re-ranking per environment, enqueued when it ends
+    (on commit of the caller's transaction): a worker's batch of 50 deployments publishes one task, not 50.
+
+    The span from the earliest to the latest deployment holds every incident any of them would have found;
+    an incident in a gap between them is ranked once more than needed, which changes nothing. Nothing is
+    enqueued when the block raises: its transaction rolls back."""
+    spans: dict = {}
+    token = _deployment_spans.set(spans)
+    try:
+        yield
+    finally:
+        _deployment_spans.reset(token)
+    for environment, span in spans.items():
+        _deployment_incidents_enqueue(environment, span)
 
 
 def analysis_schedule_metrics() -> None:

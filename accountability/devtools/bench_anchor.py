@@ -1,10 +1,11 @@
 """The floor under the webhook receiver, for `make bench`: bare Django doing what any receiver must.
 
 A WSGI application of its own (no middleware, no apps, no sessions), served by the same gunicorn under the
-same load as the product's receiver: it checks the GitHub signature, parses the JSON, stores the body with
-`INSERT … ON CONFLICT DO NOTHING` and answers 202; with BENCH_ANCHOR_PUSH=1 it also LPUSHes the new row's id
-to Redis, the least an asynchronous hand-off to a worker costs. The product's receive rate divided by these
-is how near the floor the product's own work (source lookup, delivery record, Celery's publish) keeps it.
+same load as the product's receiver: it checks the GitHub signature, parses the JSON, stores the body and
+headers with `INSERT … ON CONFLICT DO NOTHING` in a logged table and answers 202; with BENCH_ANCHOR_PUSH=1
+it also LPUSHes the new row's id to Redis, the least an asynchronous hand-off to a worker costs. The
+product's receive rate divided by these is how near the floor the product's own work (middleware, source
+lookup, delivery record and its indexes, the wake-up of the workers) keeps it.
 """
 
 import hashlib
@@ -18,10 +19,12 @@ from django.conf import settings
 
 TABLE = "bench_anchor_delivery"
 SECRET = b"bench-webhook-secret"
+# A logged table, as the product's: a row that a crash may lose (UNLOGGED, or synchronous_commit off) would
+# not be "stored before 2xx", and skipping the WAL flush of each commit is not a floor any receiver may use.
 CREATE_TABLE = (
-    f"CREATE UNLOGGED TABLE IF NOT EXISTS {TABLE} "
-    "(id bigserial PRIMARY KEY, external_id text NOT NULL UNIQUE, event text NOT NULL, body bytea NOT NULL, "
-    "received_at timestamptz NOT NULL DEFAULT now())"
+    f"CREATE TABLE IF NOT EXISTS {TABLE} "
+    "(id bigserial PRIMARY KEY, external_id text NOT NULL UNIQUE, event text NOT NULL, "
+    "headers jsonb NOT NULL, body bytea NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
 )
 
 if not settings.configured:
@@ -60,9 +63,14 @@ def receive(request, name: str):
         return JsonResponse({"message": "malformed"}, status=400)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {TABLE} (external_id, event, body) VALUES (%s, %s, %s) "  # noqa: S608 - our table
-            "ON CONFLICT (external_id) DO NOTHING RETURNING id",
-            [request.headers.get("X-GitHub-Delivery", ""), request.headers.get("X-GitHub-Event", ""), body],
+            f"INSERT INTO {TABLE} (external_id, event, headers, body) "  # noqa: S608 - our table
+            "VALUES (%s, %s, %s::jsonb, %s) ON CONFLICT (external_id) DO NOTHING RETURNING id",
+            [
+                request.headers.get("X-GitHub-Delivery", ""),
+                request.headers.get("X-GitHub-Event", ""),
+                json.dumps(dict(request.headers)),
+                body,
+            ],
         )
         row = cursor.fetchone()
     if row is None:

@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accountability.changes.identity import ChangeIdentityConflict
-from accountability.followups import analysis_schedule_unclaimed
+from accountability.followups import analysis_schedule_unclaimed, deployments_folded
 from accountability.ingest.errors import TRANSIENT_ERRORS, ConcurrentWrite, DeliveryIgnored, PayloadError
 from accountability.ingest.models import Delivery
 from accountability.ingest.sources import SOURCES, WEBHOOK_KINDS
@@ -90,7 +90,7 @@ def _batch_apply(ids: list[int]) -> dict[int, Exception]:
     outcomes: dict[tuple[str, str], list[int]] = defaultdict(list)
     applied: list[Delivery] = []
     left: dict[int, Exception] = {}
-    with batch_shared():
+    with batch_shared(), deployments_folded():
         for delivery in deliveries.order_by("id"):
             try:
                 status, error = _apply(delivery)

@@ -1,11 +1,15 @@
 """Signing and posting real payloads the way each sender does."""
 
+import base64
 import hashlib
 import hmac
 import json
+import uuid
 from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings
 
 from accountability.celery import app as celery_app
 
@@ -109,3 +113,21 @@ def pagerduty_envelope(data: dict, *, event_type: str, event_id: str, occurred_a
             "data": data,
         }
     }
+
+
+@pytest.fixture
+def queue():
+    """A Celery queue of this test's own, which no worker reads: what it holds is what was published."""
+    name, previous = f"test-queue-{uuid.uuid4().hex[:12]}", celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = name
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    yield broker, name
+    celery_app.conf.task_default_queue = previous
+    broker.delete(name, f"{name}:ingest-wake")
+
+
+def published(broker, name: str, task: str) -> list[list]:
+    """The positional arguments of each `task` message waiting in queue `name`, oldest first."""
+    messages = [json.loads(raw) for raw in reversed(broker.lrange(name, 0, -1))]  # kombu LPUSHes
+    # kombu's Redis transport keeps each body base64-encoded; Celery's body is [args, kwargs, embed].
+    return [json.loads(base64.b64decode(m["body"]))[0] for m in messages if m["headers"]["task"] == task]

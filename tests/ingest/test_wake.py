@@ -2,33 +2,18 @@
 left without a drain coming for it (DESIGN §15)."""
 
 import json
-import uuid
 
 import pytest
-import redis
-from django.conf import settings
 
-from accountability.celery import app as celery_app
 from accountability.ingest.models import Delivery, Source
 from accountability.ingest.processing import deliveries_drain
 from accountability.ingest.wake import wake_key
 from tests.conftest import wait_until
 from tests.factories import ServiceFactory, SourceFactory
-from tests.ingest.conftest import fixture_bytes, fixture_json, github_headers, post
+from tests.ingest.conftest import fixture_bytes, fixture_json, github_headers, post, published
 
 PUSH = "github/push/real-push-to-master.ailisp-reallyfastci.json"
 DEPLOYMENT = "github/deployment/00-created.json"
-
-
-@pytest.fixture
-def queue():
-    """A queue of this test's own, which no worker reads: what it holds is what the receiver published."""
-    name, previous = f"test-wake-{uuid.uuid4().hex[:12]}", celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = name
-    broker = redis.Redis.from_url(settings.REDIS_URL)
-    yield broker, name
-    celery_app.conf.task_default_queue = previous
-    broker.delete(name, f"{name}:ingest-wake")
 
 
 @pytest.fixture
@@ -51,8 +36,7 @@ def json_bytes(payload: dict) -> bytes:
 
 def drains(broker, name: str) -> int:
     """Drain tasks waiting in the queue (applying deliveries publishes analysis tasks there too)."""
-    messages = (json.loads(raw) for raw in broker.lrange(name, 0, -1))
-    return sum(message["headers"]["task"] == "ingest.drain_deliveries" for message in messages)
+    return len(published(broker, name, "ingest.drain_deliveries"))
 
 
 def test_a_burst_of_deliveries_publishes_one_message(client, github, queue):
