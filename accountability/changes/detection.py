@@ -49,7 +49,8 @@ DISCLOSURE = re.compile(
 )
 HEADING = re.compile(r"^#{1,6}[ \t]+")
 NOT_USED = re.compile(
-    r"^(?:none|no\b|n/?a\b|nothing|not\b|zero|i (?:did not|didn't|have not|haven't|do not|don't) use"
+    r"^(?:none|no\b|n/?a\b|nothing|not\b|zero|false\b|0\b"
+    r"|i (?:did not|didn't|have not|haven't|do not|don't) use"
     r"|(?:this|the) (?:pr|change|commit|code) (?:was|is) (?:not|written without))",
     re.IGNORECASE,
 )
@@ -260,6 +261,8 @@ def _prose(lines: list[str], registry: Registry) -> list[Detection]:
                 rest = list(dropwhile(lambda x: not x.strip(), rest))
             paragraph = " ".join([text, *takewhile(lambda x: x.strip(), rest)]).strip(" *_")
             generic = not disclosure.group("key").lower().startswith(("ai", "llm"))
+            if paragraph.lower().rstrip(".") in ("true", "yes", "1"):
+                continue  # "AI-assisted: true": the trailer, counted once
             if not paragraph or NOT_USED.match(paragraph.lstrip("-*_ ")):
                 continue
             if generic and not (AI_WORD.search(paragraph) or registry.prose_name(paragraph)):

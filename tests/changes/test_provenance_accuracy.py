@@ -3,8 +3,8 @@
 tests/fixtures/provenance/real_commits.json holds commits of public repositories (metadata only: author,
 committer, full message, repository, sha), each labelled by reading it: AI involved or not, and which
 registry agent, or "unnamed" when it names no agent (a model only: "Assisted-by: Opus 4.7", "AI disclosure:
-Written with help by GPT-5.5"). Each one is sent as a signed GitHub `push` delivery to the webhook receiver and processed
-by the real adapter; the provenance it gets is compared with the label.
+Written with help by GPT-5.5"). Each one is sent as a signed GitHub `push` delivery to the webhook receiver
+and processed by the real adapter; the provenance it gets is compared with the label.
 
 Targets (issue 13): recall >= 95 %, no false positive, the tool named right >= 98 % of detected AI commits.
 """

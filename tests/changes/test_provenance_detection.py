@@ -275,6 +275,7 @@ def test_an_ai_disclosure_in_a_persons_words_is_ai(message, agent):
         "Fix\n\n#### AI Disclosure\n\nNo AI was used.",
         "Fix\n\nAI disclosure: none",
         "Fix\n\nAI usage: N/A",
+        "Fix\n\nAI-assisted: false",
         "Fix\n\nDisclaimer: I haven't considered performance at all.",
         "Disclosure toggle widget. (#23817)",
         "Fix\n\nThis was written by Claude, who maintains the parser.",  # a person called Claude
