@@ -23,6 +23,7 @@ RULE_KINDS = {
     "subject",
     "link",
     "alias",
+    "prose",
 }
 AGENT_KINDS = {"ide", "terminal", "cloud", "review_bot"}
 NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
@@ -42,6 +43,7 @@ class Rule:
     kind: str
     match: str
     source: str
+    with_login: str = ""  # a message rule that fires only when this account authored or co-authored
 
     @property
     def label(self) -> str:
@@ -62,6 +64,7 @@ class Registry:
     subjects: list[tuple[re.Pattern, Rule]] = field(default_factory=list)
     links: list[tuple[re.Pattern, Rule]] = field(default_factory=list)
     aliases: dict[str, Rule] = field(default_factory=dict)
+    prose: list[tuple[re.Pattern, Rule]] = field(default_factory=list)  # longest name first
 
     # --- lookups -----------------------------------------------------------------------------------------
 
@@ -105,6 +108,15 @@ class Registry:
                 best = (alias, rule)
         return best[1] if best else None
 
+    def prose_name(self, text: str) -> tuple[Rule, re.Match] | None:
+        """The agent the earliest `prose` name in the text names (the longest name at that place)."""
+        best = None
+        for pattern, rule in self.prose:
+            found = pattern.search(text)
+            if found and (best is None or found.start() < best[1].start()):
+                best = (rule, found)
+        return best
+
     def entry(self, entry_id: str) -> dict:
         return self.entries.get(entry_id, {})
 
@@ -136,6 +148,12 @@ def _compile(registry: Registry, rule: Rule) -> None:
             registry.links.append((re.compile(rule.match), rule))
         elif rule.kind == "alias" and rule.is_ai:
             registry.aliases.setdefault(key, rule)
+        elif rule.kind == "prose" and rule.is_ai:
+            # A whole word (a version may follow: "codex 5.5"), case-insensitive; longest names first so that
+            # "Claude Code" wins over "Claude" at the same place.
+            pattern = re.compile(rf"(?<![\w.-]){re.escape(rule.match)}(?!\w|\.\w)", re.IGNORECASE)
+            registry.prose.append((pattern, rule))
+            registry.prose.sort(key=lambda item: -len(item[1].match))
     except re.error as error:
         raise RegistryError(f"{rule.entry_id}: bad pattern {rule.match!r}: {error}") from None
 
@@ -169,9 +187,11 @@ def _add_rule(registry: Registry, *, entry_id: str, name: str, is_ai: bool, raw:
     kind, match, source = raw.get("kind"), raw.get("match"), raw.get("source")
     if kind not in RULE_KINDS or not match or not source:
         raise RegistryError(f"{entry_id}: every rule needs a known kind, a match and a source ({raw!r})")
-    _compile(
-        registry, Rule(entry_id=entry_id, entry_name=name, is_ai=is_ai, kind=kind, match=match, source=source)
-    )
+    with_login = raw.get("with_login") or ""
+    if with_login and kind != "message":
+        raise RegistryError(f"{entry_id}: only a message rule may carry with_login ({raw!r})")
+    rule = Rule(entry_id, name, is_ai, kind, match, source, with_login=with_login.strip().lower())
+    _compile(registry, rule)
 
 
 @lru_cache(maxsize=1)

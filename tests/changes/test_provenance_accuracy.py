@@ -2,8 +2,9 @@
 
 tests/fixtures/provenance/real_commits.json holds commits of public repositories (metadata only: author,
 committer, full message, repository, sha), each labelled by reading it: AI involved or not, and which
-registry agent. Each one is sent as a signed GitHub `push` delivery to the webhook receiver and processed
-by the real adapter; the provenance it gets is compared with the label.
+registry agent, or "unnamed" when it names no agent (a model only: "Assisted-by: Opus 4.7", "AI disclosure:
+Written with help by GPT-5.5"). Each one is sent as a signed GitHub `push` delivery to the webhook receiver
+and processed by the real adapter; the provenance it gets is compared with the label.
 
 Targets (issue 13): recall >= 95 %, no false positive, the tool named right >= 98 % of detected AI commits.
 """
@@ -66,7 +67,8 @@ def measure(client) -> list[tuple[dict, bool, str]]:
         delivery_process(delivery_id=Delivery.objects.get(external_id=commit["sha"]).id)
         provenance = Change.objects.get(sha=commit["sha"]).provenance
         detected = provenance.level != "unknown"
-        agent = next((d["agent"] or d["tool"] for d in provenance.detections if d["agent"] or d["tool"]), "")
+        # The registry agent named; "" when no detection names one (an unnamed tool, "Opus", "AI").
+        agent = next((d["agent"] for d in provenance.detections if d["agent"]), "")
         results.append((commit, detected, agent))
     return results
 
@@ -78,7 +80,11 @@ def report(results: list[tuple[dict, bool, str]]) -> dict:
             row = rows[commit["tool"]]
             row["labelled"] += 1
             row["found"] += detected
-            right = agent == commit["tool"] or agent in commit["also"]
+            right = (
+                agent == commit["tool"]
+                or agent in commit["also"]
+                or (commit["tool"] == "unnamed" and not agent)
+            )
             row["named_right"] += detected and right
         elif detected:
             rows[agent or "?"]["false_positive"] += 1

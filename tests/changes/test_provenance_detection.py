@@ -138,3 +138,155 @@ def test_a_message_with_windows_line_ends_is_read_the_same():
     verdict = detect("Fix\r\n\r\nMade-with: Cursor\r\n")
 
     assert verdict.tool == "cursor"
+
+
+# --- held-out evidence (sets A, B, C; docs/decisions.md, issue 13) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "author", "agent"),
+    [
+        ("ci: bump\n\n🤖 Generated with Claude Code", {}, "claude-code"),
+        ("Fix\n\n🤖 Generated with Claude Code (https://claude.ai/code)", {}, "claude-code"),
+        (
+            "Fix\n\nCo-authored-by: ask-bonk[bot] <249159057+ask-bonk[bot]@users.noreply.github.com>",
+            {},
+            "opencode",
+        ),
+        (
+            "Fix",
+            {"author_name": "Claude Code", "author_email": "claude-code[bot]@users.noreply.github.com"},
+            "claude-code",
+        ),
+        ("Fix\n\nCo-authored-by: Codex (gpt-5.2-codex high) <codex@openai.com>", {}, "openai-codex"),
+        (
+            'Fix\n\n<a href="https://cursor.com/background-agent?bcId=bc-f0dad9b7-413a-58f7-8b6c-041c103130c7">',
+            {},
+            "cursor",
+        ),
+        ("Fix\n\nCo-authored-by: Copilot <223556219+Copilot@users.noreply.github.com>", {}, "github-copilot"),
+        (
+            "Fix\n\nAgent-Logs-Url: https://github.com/o/r/sessions/0b6f1c1e-1111-4222-8333-944455556666",
+            {},
+            "github-copilot-coding-agent",
+        ),
+        ("Fix\n\nAI-assisted: Codex", {}, "openai-codex"),
+        ("Fix\n\nAI-assisted: GitHub Copilot used.", {}, "github-copilot"),
+        ("Fix\n\nAssisted-by: Google Antigravity with Gemini", {}, "antigravity"),
+        ("Fix\n\nCo-Authored-By: claude-flow <ruv@ruv.net>", {}, "claude-flow"),
+        ("Fix", {"author_name": "Neo (OpenClaw)", "author_email": "botadmin@openclaw.io"}, "openclaw"),
+        (
+            "Fix",
+            {"author_name": "x", "author_email": "x@y.z", "author_login": "charliecreates[bot]"},
+            "charlie",
+        ),
+    ],
+)
+def test_marks_from_the_held_out_sets_name_their_agent(message, author, agent):
+    assert detect(message, **author).tool == agent
+
+
+def test_an_ai_co_author_counts_even_when_a_dependency_bot_authored():
+    verdict = detect(
+        "Bump x\n\nCo-authored-by: gemini-cli[bot] <218312386+gemini-cli[bot]@users.noreply.github.com>",
+        author_name="dependabot[bot]",
+        author_email="49699333+dependabot[bot]@users.noreply.github.com",
+    )
+
+    assert (verdict.automation, verdict.tool) == ("dependabot", "gemini-cli")
+
+
+def test_cursor_bugbot_summary_and_devin_review_badge_are_not_ai():
+    bugbot = (
+        "Fix\n\n<!-- CURSOR_SUMMARY -->\nWritten by [Cursor Bugbot](https://cursor.com/dashboard?tab=bugbot)"
+    )
+    devin_review = "Fix\n\n[![Devin Review](x)](https://app.devin.ai/review/o/r/pull/12)"
+
+    assert not detect(bugbot).is_ai
+    assert not detect(devin_review).is_ai
+
+
+def test_the_claude_worm_identity_is_not_an_agent():
+    """claude@users.noreply.github.com is what the Shai-Hulud worm forges; Claude Code never writes it."""
+    assert not detect(
+        "Update settings.json\n\nCo-Authored-By: Claude <claude@users.noreply.github.com>"
+    ).is_ai
+
+
+MINTLIFY = {
+    "author_name": "mintlify[bot]",
+    "author_email": "109931778+mintlify[bot]@users.noreply.github.com",
+}
+
+
+def test_a_with_login_rule_needs_its_account_and_its_footer():
+    footer = (
+        "Document limits\n\nGenerated from [feat: New limits\npage](https://github.com/o/r/pull/2885) @sam"
+    )
+
+    assert detect(footer, **MINTLIFY).tool == "mintlify"
+    assert detect(
+        footer + "\n\nCo-authored-by: " + "mintlify[bot] <109931778+mintlify[bot]@users.noreply.github.com>"
+    ).is_ai
+    assert not detect("Add docs\n\n* Documentation edits made through Mintlify web editor", **MINTLIFY).is_ai
+    assert not detect(footer, author_name="Ann", author_email="ann@example.com").is_ai
+
+
+def test_with_login_is_refused_on_other_kinds_of_rule():
+    rule = {"kind": "email", "match": "a@b", "source": "s", "with_login": "x[bot]"}
+    data = {"version": "t", "agent": [{"id": "x", "name": "X", "kind": "ide", "rules": [rule]}]}
+    with pytest.raises(RegistryError):
+        registry_parse(data)
+
+
+@pytest.mark.parametrize(
+    ("message", "agent"),
+    [
+        (
+            "Fix\n\nAI disclosure: I used codex 5.5 to assist with debugging and making the\nchanges.",
+            "openai-codex",
+        ),
+        ("Fix\n\n**AI Disclosure:** I used Gemini CLI to help me with this PR", "gemini-cli"),
+        (
+            "Fix\n\n### AI Disclosure\n\nThis pull request was made with assistance from Claude Code.",
+            "claude-code",
+        ),
+        ("Fix\n\nDisclosure: I used claude to help writing the tests.", "claude-code"),
+        ("Fix\n\nAI disclosure: Written with help by GPT-5.5.", ""),
+        ("Fix\n\nLLM disclaimer: I used an LLM to investigate this problem and find a fix", ""),
+        ("Fix\n\nPartially generated by Claude Opus.", "claude-code"),
+        ("Fix\n\nGenerated with AI assistance (Claude).", "claude-code"),
+        ("Claude-authored tests", "claude-code"),
+        ("Fix\n\n> Written by GPT-5 on Codex Desktop", "openai-codex"),
+        ("Fix\n\n> Written by Cursor Grok 4.6 on Cursor", "cursor"),
+    ],
+)
+def test_an_ai_disclosure_in_a_persons_words_is_ai(message, agent):
+    verdict = detect(message, author_name="Ann", author_email="ann@example.com")
+
+    assert verdict.is_ai
+    assert verdict.tool == agent
+    assert verdict.detections[0].strength == 5
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Fix\n\n#### AI Disclosure\n\nNo AI was used.",
+        "Fix\n\nAI disclosure: none",
+        "Fix\n\nAI usage: N/A",
+        "Fix\n\nAI-assisted: false",
+        "Fix\n\nDisclaimer: I haven't considered performance at all.",
+        "Disclosure toggle widget. (#23817)",
+        "Fix\n\nThis was written by Claude, who maintains the parser.",  # a person called Claude
+        "Fix\n\nClaude wrote the first version of this module.",
+        "Fix\n\nAuthored by Devin Clark.",
+        "Fix the images generated by Gemini in the chat view",
+        "Handle responses generated with the Claude API",
+        "Fix\n\n- [ ] Any AI generated code has been reviewed line-by-line by the human",
+        "Fix\n\nCo-authored-by: Charlie Marsh <charlie.r.marsh@gmail.com>",
+        "Fix\n\nCo-authored-by: Jules Lemee <jules@example.com>",
+    ],
+)
+def test_prose_that_names_no_ai_use_or_names_a_person_is_not_ai(message):
+    assert not detect(message, author_name="Ann", author_email="ann@example.com").is_ai
