@@ -56,12 +56,13 @@ class LoadPlan:
     backfill_events: int
     anchor_requests: int
     incident_count: int
+    old_deliveries: int  # months old, applied and pruned, present while the receiver is measured
 
 
 PLANS = {
-    # §16: 500/s for 10 minutes (300,000 deliveries).
-    "full": LoadPlan(500, 600, 100, 60, 10, 1_000_000, 20_000, 100),
-    "small": LoadPlan(200, 10, 100, 10, 3, 50_000, 3_000, 20),
+    # §16: 500/s for 10 minutes (300,000 deliveries), with 10 million old deliveries present (issue 19).
+    "full": LoadPlan(500, 600, 100, 60, 10, 1_000_000, 20_000, 100, 10_000_000),
+    "small": LoadPlan(200, 10, 100, 10, 3, 50_000, 3_000, 20, 0),
 }
 USERS = 20
 
@@ -256,30 +257,35 @@ def _forget_deployments() -> None:
 
 
 def _drain(env: dict[str, str], deliveries, *, seconds_allowed: float) -> tuple[Counter, float]:
-    """Runs a worker with one process per core until none of `deliveries` is pending (or the time allowed
-    is up): the statuses they reached, and the seconds it took, the worker's start included."""
-    from django.db.models import Count
+    """Runs a worker with ONE process until none of `deliveries` is pending (or the time allowed is up):
+    the statuses they reached, and its rate from the commit of its first batch to that of its last (the
+    worker's start-up left out)."""
+    from django.db.models import Count, Max, Min
 
     from accountability.ingest.models import Delivery
 
     started = time.monotonic()
-    with celery_worker(env, concurrency=os.cpu_count() or 2):
+    with celery_worker(env, concurrency=1):
         pending = deliveries.filter(status=Delivery.Status.PENDING)
         while time.monotonic() - started < seconds_allowed and pending.exists():
             time.sleep(1)
-    seconds = time.monotonic() - started
     statuses = Counter(dict(deliveries.order_by().values_list("status").annotate(Count("id"))))
-    return statuses, seconds
+    span = deliveries.aggregate(first=Min("processed_at"), last=Max("processed_at"))
+    if span["first"] is None or span["last"] == span["first"]:
+        return statuses, 0.0
+    after_first = deliveries.filter(processed_at__gt=span["first"]).count()
+    return statuses, after_first / (span["last"] - span["first"]).total_seconds()
 
 
-def _source(name: str):
+def _source(name: str, *, forget: bool = True):
     from accountability.ingest.models import Source
     from accountability.ingest.receiving import source_create
 
     source = Source.objects.filter(name=name).first()
     if source is None:
         return source_create(kind=Source.Kind.GITHUB, name=name, secret=SECRET)
-    _forget_deliveries(source)
+    if forget:
+        _forget_deliveries(source)
     source.secret = SECRET
     source.save(update_fields=["secret"])
     return source
@@ -307,7 +313,7 @@ class SignedDeployments:
         }
 
 
-def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
+def measure_receive(plan: LoadPlan, env: dict[str, str], *, old: int) -> list[tuple]:
     from accountability.ingest.models import Delivery
 
     source = _source("bench-receive")
@@ -330,10 +336,10 @@ def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
         )
     measured = Delivery.objects.filter(source=source, external_id__startswith=f"bench-{run}-")
     stored = measured.count()
-    # §16 asks for every one processed. Two cores cannot receive 500/s and apply them at the same time
-    # (a worker process applies ~180/s), so the workers start once the load ends and drain the queue the
-    # receiver filled; the time they take is what a burst of this size costs.
-    statuses, drained = _drain(env, measured, seconds_allowed=max(120, count / 50))  # 100 min at most
+    # §16 asks for every one processed. Two cores cannot receive 500/s and apply them at the same time, so
+    # one worker process starts once the load ends and drains the backlog the receiver filled (issue 19:
+    # at least 400/s).
+    statuses, rate = _drain(env, measured, seconds_allowed=max(120, count / 50))  # 100 min at most
     _forget_deliveries(source)
     _forget_deployments()
     sustained = count / result.elapsed
@@ -344,7 +350,7 @@ def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     others = "".join(f", {n:,} {status}" for status, n in statuses.items())  # failed, ignored, pending
     return [
         (
-            f"webhook receive p50 / p95 / p99 at {plan.receive_rate}/s{note}",
+            f"webhook receive p50 / p95 / p99 at {plan.receive_rate}/s{note}, {old:,} old deliveries present",
             "p99 <= 100 ms",
             f"{p50:.0f} / {p95:.0f} / {p99:.0f} ms",
             p99 <= 100 and accepted == count,
@@ -356,11 +362,11 @@ def measure_receive(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
             sustained >= plan.receive_rate * 0.98 and stored == count,
         ),
         (
-            f"webhook receive, every one processed ({processed:,} of {count:,}{others}), "
-            "drained after the load",
-            "all",
-            f"{drained:,.0f} s, {processed / drained:,.0f}/s",
-            processed == count,
+            f"webhook receive, every one processed ({processed:,} of {count:,}{others}) by one worker "
+            "process draining the backlog after the load",
+            ">= 400/s",
+            f"{rate:,.0f}/s",
+            processed == count and rate >= 400,
         ),
     ]
 
@@ -708,6 +714,34 @@ def measure_backfill(plan: LoadPlan) -> list[tuple]:
     ]
 
 
+def _old_deliveries(count: int) -> int:
+    """At least `count` deliveries of the year before the retention window, applied and their bodies
+    pruned, one every 3 seconds, as a year of webhooks leaves the table (issue 19: the receive row unchanged
+    with 10 million present). Written once with COPY into the reused bench database; returns how many."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accountability.ingest.models import Delivery
+
+    source = _source("bench-archive", forget=False)
+    present = Delivery.objects.filter(source=source).count()
+    if present >= count:
+        return present
+    started = time.monotonic()
+    newest = timezone.now() - timedelta(days=31)
+    columns = "source_id, external_id, event_type, headers, body, received_at, status, attempts, error, "
+    columns += "processed_at, pruned_at"
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # the psycopg cursor, for COPY
+        with cursor.copy(f"COPY {Delivery._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for n in range(present, count):
+                at = newest - timedelta(seconds=3 * (count - n))
+                copy.write_row((source.id, f"archive-{n}", "push", "{}", b"", at, "processed", 1, "", at, at))
+        cursor.execute(f"VACUUM ANALYZE {Delivery._meta.db_table}")
+    print(f"{count - present:,} old deliveries written in {time.monotonic() - started:.0f} s")
+    return count
+
+
 def _settle() -> None:
     """Vacuums and checkpoints before the clock starts, as a production server stands between bursts: its
     autovacuum keeps the visibility map that index-only scans rely on (this machine's server runs without
@@ -732,12 +766,15 @@ def measure_load(scale: str) -> list[tuple]:
     print("load average before the HTTP measurements: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     # BENCH_LOAD=anchor,receive,lag,incidents,pages,backfill (the default: all) runs some of them.
     chosen = set(os.environ.get("BENCH_LOAD", "anchor,receive,lag,incidents,pages,backfill").split(","))
+    # BENCH_OLD_DELIVERIES overrides how many old deliveries are present (small scale: none by default).
+    old = _old_deliveries(int(os.environ.get("BENCH_OLD_DELIVERIES", plan.old_deliveries)))
+    print(f"old deliveries present while the receiver is measured: {old:,}")
     try:
         if "anchor" in chosen:
             rows += measure_anchor(plan, env)
             _drop_queue(queue)
         if "receive" in chosen:
-            rows += measure_receive(plan, env)
+            rows += measure_receive(plan, env, old=old)
             # The drain stops once every delivery is applied; the tasks of those that other tasks' batches
             # applied are still queued, and would only find nothing to do.
             _drop_queue(queue)
