@@ -92,17 +92,20 @@ MIDDLEWARE = [
     "accountability.web.telemetry.RequestTelemetryMiddleware",
     "accountability.web.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Headers every answer carries, webhooks' included (they leave the chain at WebhookShortcut).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Requests under /webhooks/ go to their view from here (signed JSON: no session, CSRF, login, messages).
+    "accountability.ingest.middleware.WebhookShortcut",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Re-asks the identity provider (silently) every OIDC_RECHECK_SECONDS; nothing when OIDC is off.
     "accountability.identity.middleware.SessionRecheck",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

@@ -29,6 +29,13 @@ def _sql_flush_past_the_ledger(self, style, tables, *, reset_sequences=False, al
 DatabaseOperations.sql_flush = _sql_flush_past_the_ledger
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _queue_of_this_process(worker_id):
+    """Each xdist process publishes to a queue of its own, so one process's wake-up key (ingest/wake.py) or
+    queued tasks never stand in for another's."""
+    celery_app.conf.task_default_queue = f"{celery_app.conf.task_default_queue}-{worker_id}"
+
+
 def pytest_report_header(config):
     # Shows in every run which real services the suite talks to.
     from django.conf import settings
