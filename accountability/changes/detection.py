@@ -142,12 +142,13 @@ def _assisted_by(value: str, registry: Registry) -> tuple[Rule | None, str, str]
     via = VIA.match(value)
     if via:
         tool, model, email = via.group("tool").strip(), via.group("model").strip(), via.group("email") or ""
-        rule = (registry.identity(email=email) if email else None) or registry.alias(tool)
+        rule = (registry.identity(email=email, name=tool) if email else None) or registry.alias(tool)
         return rule, tool, model
     person = PERSON.match(value)
     if person:  # "Claude Opus 4.6 <noreply@anthropic.com>", a co-author's form
-        rule = registry.identity(email=person.group("email")) or registry.alias(person.group("name"))
-        return rule, person.group("name"), model_from_name(person.group("name"))
+        name = person.group("name")
+        rule = registry.identity(email=person.group("email"), name=name) or registry.alias(name)
+        return rule, name, model_from_name(name)
     parsed = AGENT_MODEL.match(value)
     agent = parsed.group("agent") if parsed else value
     model = (parsed.group("model") or "") if parsed else ""

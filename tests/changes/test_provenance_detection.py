@@ -290,3 +290,43 @@ def test_an_ai_disclosure_in_a_persons_words_is_ai(message, agent):
 )
 def test_prose_that_names_no_ai_use_or_names_a_person_is_not_ai(message):
     assert not detect(message, author_name="Ann", author_email="ann@example.com").is_ai
+
+
+# --- held-out set D (docs/decisions.md, issue 13) -----------------------------------------------------------
+
+CASTIRON = {"author_name": "Castiron", "author_email": "noreply@openai.com"}
+CASTIRON_SNAPSHOT = (
+    "Castiron generated snapshot\n\n"
+    "Castiron-Public-Codegen-Version: 1\n"
+    "Castiron-Public-Codegen-Generation-ID: 64f4392f-6816-485e-8210-b9a1c2ec7def\n"
+    "Castiron-Public-Codegen-Branch: codegen/castiron/promotions/pr-56"
+)
+
+
+def test_openais_code_generator_at_its_shared_address_is_automation_not_codex():
+    verdict = detect(CASTIRON_SNAPSHOT, **CASTIRON)
+
+    assert (verdict.is_ai, verdict.automation) == (False, "castiron")
+
+
+def test_the_shared_openai_address_is_codex_only_under_the_codex_name():
+    (found,) = detect("Fix\n\nCo-authored-by: Codex <noreply@openai.com>").detections
+    assert (found.agent, found.rule) == ("openai-codex", r"email: noreply@openai.com (name Codex\b.*)")
+    assert detect("Fix", author_name="Codex (gpt-5.5 high)", author_email="noreply@openai.com").tool == (
+        "openai-codex"
+    )
+    assert not detect("Fix\n\nCo-authored-by: Someone <noreply@openai.com>").is_ai
+    assert not detect("Fix", author_name="OpenAI", author_email="noreply@openai.com").is_ai
+
+
+def test_a_codex_co_author_on_a_castiron_snapshot_still_counts():
+    verdict = detect(CASTIRON_SNAPSHOT + "\nCo-authored-by: Codex <noreply@openai.com>", **CASTIRON)
+
+    assert (verdict.automation, verdict.tool) == ("castiron", "openai-codex")
+
+
+def test_with_name_is_refused_on_other_kinds_of_rule():
+    rule = {"kind": "login", "match": "x[bot]", "source": "s", "with_name": "X"}
+    data = {"version": "t", "agent": [{"id": "x", "name": "X", "kind": "ide", "rules": [rule]}]}
+    with pytest.raises(RegistryError):
+        registry_parse(data)
