@@ -330,3 +330,43 @@ def test_with_name_is_refused_on_other_kinds_of_rule():
     data = {"version": "t", "agent": [{"id": "x", "name": "X", "kind": "ide", "rules": [rule]}]}
     with pytest.raises(RegistryError):
         registry_parse(data)
+
+
+@pytest.mark.parametrize(
+    ("message", "author", "agent"),
+    [
+        ("Fix\n\nCo-authored-by: open-swe[bot] <open-swe@users.noreply.github.com>", {}, "open-swe"),
+        (
+            "Apply patch",
+            {"author_name": "open-swe-dev[bot]", "author_email": "open-swe-dev@users.noreply.github.com"},
+            "open-swe",
+        ),
+        ("Fix\n\nCo-authored-by: CommandCodeBot <noreply@commandcode.ai>", {}, "command-code"),
+        ("Fix\n\nCo-authored-by: Hermes Agent <hermes-agent@nousresearch.com>", {}, "hermes-agent"),
+        (
+            "Fix\n\nCo-authored-by: factory-droid[bot] <1+factory-droid-oss@users.noreply.github.com>",
+            {},
+            "factory",
+        ),
+        ("Fix", {"author_name": "Sisyphus", "author_email": "sisyphus@opencode.ai"}, "oh-my-openagent"),
+        ("Fix", {"author_name": "OpenClaw Agent", "author_email": "openclaw@example.com"}, "openclaw"),
+        ("Fix\n\nCo-Authored-By: Claude <Agents+claude@huggingface.co>", {}, "claude-code"),
+        ("Fix\n\nCo-Authored-By: Claude Opus 4.6 <agents+claude@example.org>", {}, "claude-code"),
+    ],
+)
+def test_identities_from_held_out_set_d_name_their_agent(message, author, agent):
+    assert detect(message, **author).tool == agent
+
+
+@pytest.mark.parametrize(
+    "co_author",
+    [
+        "Claude <claude@users.noreply.github.com>",  # the worm's forged identity
+        "Claude <claude@example.fr>",  # a person called Claude at their own address
+        "Claude Paroz <claude+django@example.org>",  # a person: the tag is not the name's
+        "Claude Monet <monet+claude@example.org>",  # the name is a person's, not the agent's
+        "Yarchik <spoko.claude@gmail.com>",
+    ],
+)
+def test_claude_at_a_sub_address_needs_both_the_name_and_the_claude_tag(co_author):
+    assert not detect(f"Fix\n\nCo-authored-by: {co_author}").is_ai
