@@ -370,3 +370,64 @@ def test_identities_from_held_out_set_d_name_their_agent(message, author, agent)
 )
 def test_claude_at_a_sub_address_needs_both_the_name_and_the_claude_tag(co_author):
     assert not detect(f"Fix\n\nCo-authored-by: {co_author}").is_ai
+
+
+@pytest.mark.parametrize(
+    ("message", "agent"),
+    [
+        ("Fix\n\n- Assisted-by: OpenCode v1.17.9 (opencode/big-pickle)", "opencode"),
+        ("Fix\n\nAssisted-By: 🤖 Claude Code", "claude-code"),
+        ("Fix\n\nCo-Authored-By: Codex (GPT-5.5)", "openai-codex"),
+        ("Fix\n\nCo-authored-by: chatgpt-codex-connector[bot]", "openai-codex"),
+    ],
+)
+def test_trailers_as_list_items_with_symbols_or_without_an_address_name_their_agent(message, agent):
+    verdict = detect(message, author_name="Ann", author_email="ann@example.com")
+
+    assert verdict.tool == agent
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Fix\n\nCo-authored-by: Claude",  # a bare first name may be a person's
+        "Fix\n\nCo-authored-by: Devin (2024 intern)",  # not an alias: a person
+        "Fix\n\nCo-authored-by: Patrick Devine (human)",
+        "Docs\n\n- Assisted-by: trailers are described in CONTRIBUTING.md",  # a list item naming no agent
+        "Fix\n\nCo-authored-by: dependabot[bot]",
+    ],
+)
+def test_bare_co_authors_and_list_items_count_only_naming_a_known_agent(message):
+    assert not detect(message, author_name="Ann", author_email="ann@example.com").is_ai
+
+
+@pytest.mark.parametrize(
+    ("message", "agent"),
+    [
+        ("Fix\n\nAI-assisted contribution.", ""),
+        ("Fix\n\nAI-assisted audit (audit by AI and Ann, Architect AI).", ""),
+        ("Fix\n\nAI assistance was used during investigation and drafting. I reviewed it.", ""),
+        (
+            "Fix\n\nPrepared with AI assistance (Claude Code, Anthropic), reviewed before submission.",
+            "claude-code",
+        ),
+    ],
+)
+def test_plain_statements_of_ai_use_are_ai(message, agent):
+    verdict = detect(message, author_name="Ann", author_email="ann@example.com")
+
+    assert (verdict.is_ai, verdict.tool) == (True, agent)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Docs\n\nAI-assisted contributions must be disclosed in the pull request.",
+        "Fix\n\nAI assistance was not used.",
+        "Fix\n\nAI tools were not used for this change.",
+        "Add an AI-assisted contribution policy",
+        "Fix\n\nWe prepared the release notes with care.",
+    ],
+)
+def test_talk_about_ai_use_that_is_no_statement_of_it_is_not_ai(message):
+    assert not detect(message, author_name="Ann", author_email="ann@example.com").is_ai
