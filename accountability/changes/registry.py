@@ -44,17 +44,23 @@ class Rule:
     match: str
     source: str
     with_login: str = ""  # a message rule that fires only when this account authored or co-authored
+    with_name: str = ""  # an address rule that holds only with this display name (a full-match regex)
 
     @property
     def label(self) -> str:
-        return f"{self.kind}: {self.match}"
+        named = f" (name {self.with_name})" if self.with_name else ""
+        return f"{self.kind}: {self.match}{named}"
+
+    def names(self, name: str) -> bool:
+        """Whether the display name fits `with_name` (always, when the rule has none)."""
+        return not self.with_name or bool(re.fullmatch(self.with_name, name.strip(), re.IGNORECASE))
 
 
 @dataclass
 class Registry:
     version: str
     entries: dict[str, dict] = field(default_factory=dict)
-    by_email: dict[str, Rule] = field(default_factory=dict)
+    by_email: dict[str, list[Rule]] = field(default_factory=dict)  # in file order
     by_login: dict[str, Rule] = field(default_factory=dict)
     by_name: dict[str, Rule] = field(default_factory=dict)
     email_patterns: list[tuple[re.Pattern, Rule]] = field(default_factory=list)
@@ -72,14 +78,17 @@ class Registry:
         """The entry an identity belongs to: by address, then by login, then by a product-only name.
 
         A login is also read from a GitHub noreply address. A person's display name alone never decides:
-        `name` rules hold only names no person has ("Cursor Agent"), and suffixes a tool appends.
+        `name` rules hold only names no person has ("Cursor Agent"), and suffixes a tool appends. An
+        address rule with `with_name` holds only with that name: a vendor's shared no-reply address is the
+        agent's only as "Codex <noreply@openai.com>"; OpenAI's code generator writes "Castiron <…>".
         """
         email = email.strip().lower()
         if email:
-            if email in self.by_email:
-                return self.by_email[email]
+            for rule in self.by_email.get(email, ()):
+                if rule.names(name):
+                    return rule
             for pattern, rule in self.email_patterns:
-                if pattern.fullmatch(email):
+                if pattern.fullmatch(email) and rule.names(name):
                     return rule
         logins = [login.strip().lower()] if login.strip() else []
         noreply = NOREPLY.match(email)
@@ -125,7 +134,7 @@ def _compile(registry: Registry, rule: Rule) -> None:
     key = rule.match.lower()
     try:
         if rule.kind == "email":
-            registry.by_email.setdefault(key, rule)
+            registry.by_email.setdefault(key, []).append(rule)
         elif rule.kind == "email_re":
             registry.email_patterns.append((re.compile(rule.match, re.IGNORECASE), rule))
         elif rule.kind == "login":
@@ -190,7 +199,16 @@ def _add_rule(registry: Registry, *, entry_id: str, name: str, is_ai: bool, raw:
     with_login = raw.get("with_login") or ""
     if with_login and kind != "message":
         raise RegistryError(f"{entry_id}: only a message rule may carry with_login ({raw!r})")
-    rule = Rule(entry_id, name, is_ai, kind, match, source, with_login=with_login.strip().lower())
+    with_name = raw.get("with_name") or ""
+    if with_name and kind not in ("email", "email_re"):
+        raise RegistryError(f"{entry_id}: only an email or email_re rule may carry with_name ({raw!r})")
+    try:
+        re.compile(with_name)
+    except re.error as error:
+        raise RegistryError(f"{entry_id}: bad with_name {with_name!r}: {error}") from None
+    rule = Rule(
+        entry_id, name, is_ai, kind, match, source, with_login=with_login.strip().lower(), with_name=with_name
+    )
     _compile(registry, rule)
 
 

@@ -290,3 +290,144 @@ def test_an_ai_disclosure_in_a_persons_words_is_ai(message, agent):
 )
 def test_prose_that_names_no_ai_use_or_names_a_person_is_not_ai(message):
     assert not detect(message, author_name="Ann", author_email="ann@example.com").is_ai
+
+
+# --- held-out set D (docs/decisions.md, issue 13) -----------------------------------------------------------
+
+CASTIRON = {"author_name": "Castiron", "author_email": "noreply@openai.com"}
+CASTIRON_SNAPSHOT = (
+    "Castiron generated snapshot\n\n"
+    "Castiron-Public-Codegen-Version: 1\n"
+    "Castiron-Public-Codegen-Generation-ID: 64f4392f-6816-485e-8210-b9a1c2ec7def\n"
+    "Castiron-Public-Codegen-Branch: codegen/castiron/promotions/pr-56"
+)
+
+
+def test_openais_code_generator_at_its_shared_address_is_automation_not_codex():
+    verdict = detect(CASTIRON_SNAPSHOT, **CASTIRON)
+
+    assert (verdict.is_ai, verdict.automation) == (False, "castiron")
+
+
+def test_the_shared_openai_address_is_codex_only_under_the_codex_name():
+    (found,) = detect("Fix\n\nCo-authored-by: Codex <noreply@openai.com>").detections
+    assert (found.agent, found.rule) == ("openai-codex", r"email: noreply@openai.com (name Codex\b.*)")
+    assert detect("Fix", author_name="Codex (gpt-5.5 high)", author_email="noreply@openai.com").tool == (
+        "openai-codex"
+    )
+    assert not detect("Fix\n\nCo-authored-by: Someone <noreply@openai.com>").is_ai
+    assert not detect("Fix", author_name="OpenAI", author_email="noreply@openai.com").is_ai
+
+
+def test_a_codex_co_author_on_a_castiron_snapshot_still_counts():
+    verdict = detect(CASTIRON_SNAPSHOT + "\nCo-authored-by: Codex <noreply@openai.com>", **CASTIRON)
+
+    assert (verdict.automation, verdict.tool) == ("castiron", "openai-codex")
+
+
+def test_with_name_is_refused_on_other_kinds_of_rule():
+    rule = {"kind": "login", "match": "x[bot]", "source": "s", "with_name": "X"}
+    data = {"version": "t", "agent": [{"id": "x", "name": "X", "kind": "ide", "rules": [rule]}]}
+    with pytest.raises(RegistryError):
+        registry_parse(data)
+
+
+@pytest.mark.parametrize(
+    ("message", "author", "agent"),
+    [
+        ("Fix\n\nCo-authored-by: open-swe[bot] <open-swe@users.noreply.github.com>", {}, "open-swe"),
+        (
+            "Apply patch",
+            {"author_name": "open-swe-dev[bot]", "author_email": "open-swe-dev@users.noreply.github.com"},
+            "open-swe",
+        ),
+        ("Fix\n\nCo-authored-by: CommandCodeBot <noreply@commandcode.ai>", {}, "command-code"),
+        ("Fix\n\nCo-authored-by: Hermes Agent <hermes-agent@nousresearch.com>", {}, "hermes-agent"),
+        (
+            "Fix\n\nCo-authored-by: factory-droid[bot] <1+factory-droid-oss@users.noreply.github.com>",
+            {},
+            "factory",
+        ),
+        ("Fix", {"author_name": "Sisyphus", "author_email": "sisyphus@opencode.ai"}, "oh-my-openagent"),
+        ("Fix", {"author_name": "OpenClaw Agent", "author_email": "openclaw@example.com"}, "openclaw"),
+        ("Fix\n\nCo-Authored-By: Claude <Agents+claude@huggingface.co>", {}, "claude-code"),
+        ("Fix\n\nCo-Authored-By: Claude Opus 4.6 <agents+claude@example.org>", {}, "claude-code"),
+    ],
+)
+def test_identities_from_held_out_set_d_name_their_agent(message, author, agent):
+    assert detect(message, **author).tool == agent
+
+
+@pytest.mark.parametrize(
+    "co_author",
+    [
+        "Claude <claude@users.noreply.github.com>",  # the worm's forged identity
+        "Claude <claude@example.fr>",  # a person called Claude at their own address
+        "Claude Paroz <claude+django@example.org>",  # a person: the tag is not the name's
+        "Claude Monet <monet+claude@example.org>",  # the name is a person's, not the agent's
+        "Yarchik <spoko.claude@gmail.com>",
+    ],
+)
+def test_claude_at_a_sub_address_needs_both_the_name_and_the_claude_tag(co_author):
+    assert not detect(f"Fix\n\nCo-authored-by: {co_author}").is_ai
+
+
+@pytest.mark.parametrize(
+    ("message", "agent"),
+    [
+        ("Fix\n\n- Assisted-by: OpenCode v1.17.9 (opencode/big-pickle)", "opencode"),
+        ("Fix\n\nAssisted-By: 🤖 Claude Code", "claude-code"),
+        ("Fix\n\nCo-Authored-By: Codex (GPT-5.5)", "openai-codex"),
+        ("Fix\n\nCo-authored-by: chatgpt-codex-connector[bot]", "openai-codex"),
+    ],
+)
+def test_trailers_as_list_items_with_symbols_or_without_an_address_name_their_agent(message, agent):
+    verdict = detect(message, author_name="Ann", author_email="ann@example.com")
+
+    assert verdict.tool == agent
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Fix\n\nCo-authored-by: Claude",  # a bare first name may be a person's
+        "Fix\n\nCo-authored-by: Devin (2024 intern)",  # not an alias: a person
+        "Fix\n\nCo-authored-by: Patrick Devine (human)",
+        "Docs\n\n- Assisted-by: trailers are described in CONTRIBUTING.md",  # a list item naming no agent
+        "Fix\n\nCo-authored-by: dependabot[bot]",
+    ],
+)
+def test_bare_co_authors_and_list_items_count_only_naming_a_known_agent(message):
+    assert not detect(message, author_name="Ann", author_email="ann@example.com").is_ai
+
+
+@pytest.mark.parametrize(
+    ("message", "agent"),
+    [
+        ("Fix\n\nAI-assisted contribution.", ""),
+        ("Fix\n\nAI-assisted audit (audit by AI and Ann, Architect AI).", ""),
+        ("Fix\n\nAI assistance was used during investigation and drafting. I reviewed it.", ""),
+        (
+            "Fix\n\nPrepared with AI assistance (Claude Code, Anthropic), reviewed before submission.",
+            "claude-code",
+        ),
+    ],
+)
+def test_plain_statements_of_ai_use_are_ai(message, agent):
+    verdict = detect(message, author_name="Ann", author_email="ann@example.com")
+
+    assert (verdict.is_ai, verdict.tool) == (True, agent)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Docs\n\nAI-assisted contributions must be disclosed in the pull request.",
+        "Fix\n\nAI assistance was not used.",
+        "Fix\n\nAI tools were not used for this change.",
+        "Add an AI-assisted contribution policy",
+        "Fix\n\nWe prepared the release notes with care.",
+    ],
+)
+def test_talk_about_ai_use_that_is_no_statement_of_it_is_not_ai(message):
+    assert not detect(message, author_name="Ann", author_email="ann@example.com").is_ai
