@@ -28,7 +28,8 @@ def broker_down():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_answers_202_and_keeps_the_delivery_pending_when_the_broker_is_down(client, broker_down):
+def test_it_answers_202_and_keeps_the_delivery_pending_when_the_broker_is_down(client, queue, broker_down):
+    # `queue`: a queue of this test's own, so no earlier test's wake key stands in for this one's.
     SourceFactory(kind=Source.Kind.GITHUB, name="gh")
     body = fixture_bytes("github/push/00-event.json")
     started = time.monotonic()
