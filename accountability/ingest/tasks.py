@@ -8,31 +8,25 @@ from django.conf import settings
 
 from accountability.ingest.errors import TRANSIENT_ERRORS
 
+# Applying deliveries retries a database or broker error with backoff: about half an hour of it, then the
+# sweep takes over.
+_RETRIED = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
-@shared_task(
-    name="ingest.process_delivery",
-    ignore_result=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,  # about half an hour of backoff; the sweep takes over after that
-)
+
+@shared_task(name="ingest.process_delivery", ignore_result=True, **_RETRIED)
 def process_delivery(delivery_id: int) -> None:
     from accountability.ingest.processing import delivery_process
 
     delivery_process(delivery_id=delivery_id, batch_size=settings.INGEST_BATCH_SIZE)
 
 
-@shared_task(
-    name="ingest.drain_deliveries",
-    ignore_result=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=10,
-)
+@shared_task(name="ingest.drain_deliveries", ignore_result=True, **_RETRIED)
 def drain_deliveries() -> int:
     """Applies the pending deliveries in batches until none is left (ingest/wake.py)."""
     from accountability.ingest.processing import deliveries_drain

@@ -131,3 +131,18 @@ def published(broker, name: str, task: str) -> list[list]:
     messages = [json.loads(raw) for raw in reversed(broker.lrange(name, 0, -1))]  # kombu LPUSHes
     # kombu's Redis transport keeps each body base64-encoded; Celery's body is [args, kwargs, embed].
     return [json.loads(base64.b64decode(m["body"]))[0] for m in messages if m["headers"]["task"] == task]
+
+
+def deployment_delivery(source, number: int, **changes):
+    """A pending delivery of a new GitHub deployment (its own id), the real sample with `changes` applied."""
+    from tests.factories import DeliveryFactory
+
+    payload = fixture_json("github/deployment/00-created.json")
+    payload["deployment"].update(id=number, **changes)
+    return DeliveryFactory(
+        source=source,
+        external_id=f"deployment-{number}",
+        event_type="deployment",
+        headers={"x-github-event": "deployment"},
+        body=json.dumps(payload).encode(),
+    )

@@ -1,7 +1,6 @@
 """A task applies its delivery together with the other pending ones, in one transaction (DESIGN §15, §16):
 each exactly once, a bad one failing alone, at a fixed number of queries per delivery."""
 
-import json
 import threading
 
 import pytest
@@ -15,7 +14,7 @@ from accountability.ingest.processing import delivery_process
 from accountability.ingest.tasks import process_delivery
 from tests.conftest import wait_until
 from tests.factories import ChangeFactory, DeliveryFactory, ServiceFactory, SourceFactory
-from tests.ingest.conftest import fixture_bytes, fixture_json
+from tests.ingest.conftest import deployment_delivery, fixture_bytes, fixture_json
 
 DEPLOYMENT = "github/deployment/00-created.json"
 PUSH = "github/push/real-push-to-master.ailisp-reallyfastci.json"
@@ -26,19 +25,6 @@ def github(transactional_db):
     ServiceFactory(slug="hello-world", repositories=["Codertocat/Hello-World"])
     ServiceFactory(slug="buildconfig", repositories=["ailisp/gcbapp-buildconfig-example"])
     return SourceFactory(kind=Source.Kind.GITHUB)
-
-
-def deployment(source, number: int, **changes) -> Delivery:
-    """A delivery of a new GitHub deployment (its own id), pending."""
-    payload = fixture_json(DEPLOYMENT)
-    payload["deployment"].update(id=number, **changes)
-    return DeliveryFactory(
-        source=source,
-        external_id=f"deployment-{number}",
-        event_type="deployment",
-        headers={"x-github-event": "deployment"},
-        body=json.dumps(payload).encode(),
-    )
 
 
 def push(source) -> Delivery:
@@ -55,14 +41,14 @@ def nothing_pending() -> bool:
 def test_one_task_applies_the_pending_deliveries_once_and_their_own_tasks_find_nothing_to_do(
     github, celery_worker_process
 ):
-    deliveries = [deployment(github, number) for number in range(1, 31)]
+    deliveries = [deployment_delivery(github, number) for number in range(1, 31)]
     process_delivery.delay(deliveries[0].id)
     wait_until(nothing_pending, timeout=60)
     assert len(set(Delivery.objects.values_list("processed_at", flat=True))) == 1  # one transaction
 
     for delivery in deliveries[1:]:
         process_delivery.delay(delivery.id)
-    last = deployment(github, 99)
+    last = deployment_delivery(github, 99)
     process_delivery.delay(last.id)  # one worker takes tasks in order: when it is applied, all others ran
     wait_until(nothing_pending, timeout=60)
 
@@ -75,10 +61,10 @@ def test_one_task_applies_the_pending_deliveries_once_and_their_own_tasks_find_n
 
 @pytest.mark.integration
 def test_a_bad_delivery_in_a_batch_fails_alone(github, celery_worker_process):
-    first = deployment(github, 1)
-    malformed = deployment(github, 2, sha=42)
+    first = deployment_delivery(github, 1)
+    malformed = deployment_delivery(github, 2, sha=42)
     ping = DeliveryFactory(source=github, event_type="ping", headers={"x-github-event": "ping"})
-    last = deployment(github, 3)
+    last = deployment_delivery(github, 3)
     process_delivery.delay(first.id)
     wait_until(nothing_pending, timeout=60)
 
@@ -101,7 +87,7 @@ def test_the_queries_per_delivery_in_a_batch_are_fixed(github):
     )
     for size in (10, 30):
         Delivery.objects.all().delete()
-        deliveries = [deployment(github, 1000 * size + number) for number in range(size)]
+        deliveries = [deployment_delivery(github, 1000 * size + number) for number in range(size)]
         with CaptureQueriesContext(connection) as batch:
             delivery_process(delivery_id=deliveries[0].id, batch_size=size)
         assert Delivery.objects.filter(status=Delivery.Status.PROCESSED).count() == size
@@ -116,11 +102,11 @@ def test_a_task_finds_its_delivery_by_primary_key_after_a_quiet_hour(github):
     """Statistics taken when nothing was pending must not turn each task's lookup of its own delivery
     into a walk through every pending row of a burst (what the full-scale bench met: 16 deliveries/s)."""
     for number in range(2000):
-        deployment(github, number)
+        deployment_delivery(github, number)
     Delivery.objects.update(status=Delivery.Status.PROCESSED)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Delivery._meta.db_table}")
-    burst = [deployment(github, 10_000 + number) for number in range(2000)]
+    burst = [deployment_delivery(github, 10_000 + number) for number in range(2000)]
 
     with CaptureQueriesContext(connection) as task:
         delivery_process(delivery_id=burst[500].id)
@@ -137,7 +123,7 @@ def test_a_task_finds_its_delivery_by_primary_key_after_a_quiet_hour(github):
 @pytest.mark.django_db(transaction=True)
 def test_a_delivery_that_meets_a_transient_error_stays_pending_and_the_others_commit(github):
     """A lock timeout in one delivery rolls back its savepoint only; raised when it is the task's own."""
-    own, other = deployment(github, 1), push(github)
+    own, other = deployment_delivery(github, 1), push(github)
     locked, release = threading.Event(), threading.Event()
 
     def hold_the_commits_table():

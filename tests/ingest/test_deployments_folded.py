@@ -1,16 +1,13 @@
 """A worker's batch of deployments asks for one re-ranking of nearby incidents per environment, whose span
 holds every incident any of them would have found (followups.deployments_folded, DESIGN §12)."""
 
-import json
-
 import pytest
 
-from accountability.ingest.models import Delivery, Source
+from accountability.ingest.models import Source
 from accountability.ingest.processing import deliveries_apply_pending
-from tests.factories import DeliveryFactory, ServiceFactory, SourceFactory
-from tests.ingest.conftest import fixture_json, published
+from tests.factories import ServiceFactory, SourceFactory
+from tests.ingest.conftest import deployment_delivery, published
 
-DEPLOYMENT = "github/deployment/00-created.json"
 TASK = "analysis.deployment_incidents"
 
 
@@ -20,24 +17,12 @@ def github(transactional_db):
     return SourceFactory(kind=Source.Kind.GITHUB)
 
 
-def deployment(source, number: int, *, environment: str, created_at: str) -> Delivery:
-    payload = fixture_json(DEPLOYMENT)
-    payload["deployment"].update(id=number, environment=environment, created_at=created_at)
-    return DeliveryFactory(
-        source=source,
-        external_id=f"deployment-{number}",
-        event_type="deployment",
-        headers={"x-github-event": "deployment"},
-        body=json.dumps(payload).encode(),
-    )
-
-
 def test_a_batch_asks_once_per_environment_for_the_span_of_its_deployments(github, queue):
     broker, name = queue
-    deployment(github, 1, environment="production", created_at="2026-11-30T14:00:00Z")
-    deployment(github, 2, environment="production", created_at="2026-11-30T12:00:00Z")
-    deployment(github, 3, environment="production", created_at="2026-11-30T13:00:00Z")
-    deployment(github, 4, environment="staging", created_at="2026-11-30T12:30:00Z")
+    deployment_delivery(github, 1, environment="production", created_at="2026-11-30T14:00:00Z")
+    deployment_delivery(github, 2, environment="production", created_at="2026-11-30T12:00:00Z")
+    deployment_delivery(github, 3, environment="production", created_at="2026-11-30T13:00:00Z")
+    deployment_delivery(github, 4, environment="staging", created_at="2026-11-30T12:30:00Z")
 
     claimed, _ = deliveries_apply_pending(limit=50, besides=[])
 
