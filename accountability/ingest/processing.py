@@ -39,7 +39,7 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
     """Applies one pending delivery through its source's adapter, and up to `batch_size - 1` other pending
     ones with it, oldest first, in the same transaction (one commit, lookups shared).
 
-    1. Claim: the delivery's row is locked (SELECT … FOR UPDATE) and, if still pending, its attempts counted.
+    1. Claim: the delivery's row is locked (SELECT … FOR UPDATE) and checked still pending.
        The lock is held until the end of the transaction, so a second worker running the same delivery waits,
        then reads it no longer pending and does nothing. The others are claimed the same way, skipping rows
        another worker has locked (SKIP LOCKED), so concurrent batches never wait on each other's rows; their
@@ -57,7 +57,6 @@ def delivery_process(*, delivery_id: int, batch_size: int = 1) -> None:
     with transaction.atomic():
         if own.select_for_update().first() != Delivery.Status.PENDING:
             return  # applied by a batch whose lock this waited for
-        Delivery.objects.filter(id=delivery_id).update(attempts=F("attempts") + 1)
         others = _claim(limit=batch_size - 1, besides=[delivery_id]) if batch_size > 1 else []
         left = _batch_apply([delivery_id, *others])
     if delivery_id in left:
@@ -81,7 +80,8 @@ def _batch_apply(ids: list[int]) -> dict[int, Exception]:
        writes and "processed" commit together or not at all, so a worker killed mid-way leaves every claimed
        delivery pending (the broker redelivers the task, which claims them again, or the sweep re-enqueues
        them) and nothing half-applied.
-    2. Record each outcome: processed, ignored (with the reason) or failed (with a readable error); one bad
+    2. Record each outcome: processed, ignored (with the reason) or failed (with a readable error), and count
+       an attempt of each claimed delivery (a killed worker's attempt rolls back with the rest); one bad
        delivery fails alone. A transient database/broker error rolls back that delivery's savepoint and leaves
        it pending; when the error broke the transaction itself, it is raised at once and the whole batch
        stays pending for the retry.
@@ -103,8 +103,13 @@ def _batch_apply(ids: list[int]) -> dict[int, Exception]:
             outcomes[status, error[:2000]].append(delivery.id)
             applied.append(delivery)
     now = timezone.now()
+    attempted = F("attempts") + 1
     for (status, error), done in outcomes.items():
-        Delivery.objects.filter(id__in=done).update(status=status, error=error, processed_at=now)
+        Delivery.objects.filter(id__in=done).update(
+            status=status, error=error, processed_at=now, attempts=attempted
+        )
+    if left:
+        Delivery.objects.filter(id__in=list(left)).update(attempts=attempted)
     _measure(deliveries=applied, outcomes=outcomes, at=now)
     if any(unclaimed_repository(error) for status, error in outcomes if status == Delivery.Status.IGNORED):
         # A repository no service lists is a gap to show within the minute, not a silent skip.
@@ -151,23 +156,21 @@ def _measure(*, deliveries: list[Delivery], outcomes: dict, at) -> None:
 
 
 def _claim(*, limit: int, besides: list[int]) -> list[int]:
-    """Claims up to `limit` pending deliveries (attempts counted), oldest first, skipping those another
-    worker holds and those in `besides`."""
+    """Locks up to `limit` pending deliveries, oldest first, skipping those another worker holds and those
+    in `besides`. Their attempts are counted when their outcome is written (`_batch_apply`), in the same
+    transaction: a claim that writes nothing itself leaves no row version behind for the receiver's indexes
+    and the next claim to step over (issue 19)."""
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM, [besides, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
 _CLAIM = f"""
-    UPDATE {Delivery._meta.db_table} SET attempts = attempts + 1
-    WHERE id IN (
-        SELECT id FROM {Delivery._meta.db_table}
-        WHERE status = 'pending' AND id <> ALL(%s)
-        ORDER BY received_at
-        LIMIT %s
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id
+    SELECT id FROM {Delivery._meta.db_table}
+    WHERE status = 'pending' AND id <> ALL(%s)
+    ORDER BY received_at
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
 """  # noqa: S608 - the table name is ours, every value is a parameter
 
 

@@ -2,7 +2,7 @@
 
 from django.db import connection
 
-from accountability.changes.identity import change_by_sha
+from accountability.changes.identity import change_id_by_sha
 from accountability.changes.models import Deployment
 from accountability.followups import analysis_schedule_for_deployment
 from accountability.ingest.models import Delivery
@@ -57,13 +57,13 @@ def _deployment_upsert(data: dict) -> Deployment:
     repository = repository_name(data)
     service = service_for_repository(repository)
     lock(f"github:{repository.lower()}")
-    change = change_by_sha(service=service, repository=repository, sha=sha(deployment, "sha"))
+    change_id = change_id_by_sha(service=service, repository=repository, sha=sha(deployment, "sha"))
     creator = text(deployment, "creator.login", limit=100)
     production = get(deployment, "production_environment", bool, default=None)
     row = Deployment(
         provider=PROVIDER,
         external_id=str(get(deployment, "id", int)),
-        change=change,
+        change_id=change_id,
         environment=environment_name(text(deployment, "environment"), production=production),
         started_at=timestamp(get(deployment, "created_at", default=None), field="deployment.created_at"),
         deployed_by_login=creator,
@@ -76,7 +76,7 @@ def _deployment_upsert(data: dict) -> Deployment:
             [
                 row.provider,
                 row.external_id,
-                change.id,
+                change_id,
                 row.environment,
                 row.started_at,
                 row.deployed_by_login,
