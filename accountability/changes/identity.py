@@ -13,7 +13,7 @@ before either), so these rules make the end state independent of that order:
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, Value, When
 
 from accountability.catalog.models import Service
@@ -47,19 +47,6 @@ def change_by_sha(*, service: Service, repository: str, sha: str, defaults: dict
         service=service, sha=sha, defaults={"repository": repository, **(defaults or {})}
     )
     return change
-
-
-_CHANGE_AT_SHA = f"SELECT id FROM {Change._meta.db_table} WHERE service_id = %s AND sha = %s"  # noqa: S608
-
-
-def change_id_by_sha(*, service: Service, repository: str, sha: str) -> int:
-    """`change_by_sha(...).id` in one short query when the change is there, as it is for most deployments
-    (their commit was pushed first). Building the ORM's query for a whole Change cost a backlog drain about
-    a millisecond a deployment, more than the database took to answer it (issue 19)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CHANGE_AT_SHA, [service.id, sha])
-        row = cursor.fetchone()
-    return row[0] if row else change_by_sha(service=service, repository=repository, sha=sha).id
 
 
 def change_by_pull_request(*, service: Service, repository: str, number: int, head_sha: str) -> Change:

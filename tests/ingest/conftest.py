@@ -133,15 +133,16 @@ def published(broker, name: str, task: str) -> list[list]:
     return [json.loads(base64.b64decode(m["body"]))[0] for m in messages if m["headers"]["task"] == task]
 
 
-def deployment_delivery(source, number: int, **changes):
-    """A pending delivery of a new GitHub deployment (its own id), the real sample with `changes` applied."""
+def deployment_delivery(source, number: int, *, delivery: str = "", **changes):
+    """A pending delivery (`delivery` its id, by default one of its own) of GitHub deployment `number`, the
+    real sample with `changes` applied."""
     from tests.factories import DeliveryFactory
 
     payload = fixture_json("github/deployment/00-created.json")
     payload["deployment"].update(id=number, **changes)
     return DeliveryFactory(
         source=source,
-        external_id=f"deployment-{number}",
+        external_id=delivery or f"deployment-{number}",
         event_type="deployment",
         headers={"x-github-event": "deployment"},
         body=json.dumps(payload).encode(),

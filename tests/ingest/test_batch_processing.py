@@ -91,11 +91,11 @@ def test_the_queries_per_delivery_in_a_batch_are_fixed(github):
         with CaptureQueriesContext(connection) as batch:
             delivery_process(delivery_id=deliveries[0].id, batch_size=size)
         assert Delivery.objects.filter(status=Delivery.Status.PROCESSED).count() == size
-        # Per delivery: its savepoint and release, the change of the deployed sha, the deployment upsert.
+        # Per delivery: its savepoint and release, the deployment upsert (joined to the change at its sha).
         # Per batch: the pending check, BEGIN and COMMIT, locking its own delivery, claiming the others,
         # loading the rows, the service of the repository, its lock, the deploying person, the environment
         # mappings (catalog/environments.py), the status update (which counts the attempts).
-        assert len(batch) == 4 * size + 11, size
+        assert len(batch) == 3 * size + 11, size
 
 
 def test_a_task_finds_its_delivery_by_primary_key_after_a_quiet_hour(github):
