@@ -95,11 +95,12 @@ MIDDLEWARE = [
     # Headers every answer carries, webhooks' included (they leave the chain at WebhookShortcut).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    # Requests under /webhooks/ go to their view from here (signed JSON: no static files, session, CSRF,
+    # login, messages).
+    "accountability.ingest.middleware.WebhookShortcut",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    # Requests under /webhooks/ go to their view from here (signed JSON: no session, CSRF, login, messages).
-    "accountability.ingest.middleware.WebhookShortcut",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
