@@ -71,4 +71,4 @@ api_patterns, _, _ = api.urls
 for pattern in api_patterns:
     pattern.callback = _json_errors(pattern.callback)
 app_name = "api"
-urlpatterns = [*_without_login(list(api_patterns)), re_path(r"^(?P<rest>.*)$", not_found)]
+urlpatterns = [*_without_login(list(api_patterns)), re_path(r"^(?P<rest>[\s\S]*)$", not_found)]

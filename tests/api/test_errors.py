@@ -19,6 +19,15 @@ def test_it_answers_json_404_for_an_unknown_api_path(all_scopes_client):
     assert response.json() == {"message": "no API endpoint /api/v1/no/such/thing", "errors": []}
 
 
+def test_it_answers_json_404_for_an_unknown_path_with_a_line_break(all_scopes_client):
+    # Found by the intake fuzz test (a sha with "/" and a newline): the catch-all's `.` stopped at a newline,
+    # so no API pattern matched and the site's HTML 404 came back.
+    response = all_scopes_client.post("/api/v1/changes/x/a/b%0A/evidence", b"{}", "application/json")
+
+    assert response.status_code == 404
+    assert response.json() == {"message": "no API endpoint /api/v1/changes/x/a/b\n/evidence", "errors": []}
+
+
 def test_it_answers_json_405_for_a_wrong_method(all_scopes_client):
     response = all_scopes_client.delete("/api/v1/gate")
 
