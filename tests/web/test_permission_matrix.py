@@ -107,7 +107,7 @@ MATRIX: dict[str, Row] = {
     "api:metrics": Row("get", dict.fromkeys(ROLES, 401)),
     "api:ledger_checkpoint": Row("get", dict.fromkeys(ROLES, 401)),
     # The API's catch-all answers a JSON 404 instead of the HTML one.
-    "api/v1/^(?P<rest>.*)$": Row("get", dict.fromkeys(ROLES, 404), path="/api/v1/no/such/endpoint"),
+    "api/v1/^(?P<rest>[\\s\\S]*)$": Row("get", dict.fromkeys(ROLES, 404), path="/api/v1/no/such/endpoint"),
 }
 
 # Namespaces whose every pattern is guarded by one rule, checked on a representative URL.
