@@ -1,5 +1,6 @@
-"""ASGI entry point: gunicorn's asgi worker serves it in production (docker-compose.yml), so that a slow
-client costs a waiting coroutine, not a worker (docs/PERFORMANCE.md, "Slow clients")."""
+"""ASGI entry point: gunicorn's asgi worker serves it in production (docker-compose.yml's `web`: pages and the
+API), so that a slow client costs a waiting coroutine, not a worker (docs/PERFORMANCE.md, "Slow clients").
+Webhooks go to the receiver's sync workers instead (wsgi.py)."""
 
 import os
 

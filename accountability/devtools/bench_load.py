@@ -2,8 +2,9 @@
 
 Called by accountability/analysis/bench.py (same database, same table) once the organisation exists:
 
-- webhook receive: signed GitHub deliveries posted to gunicorn at a fixed rate (an open-loop load generator
-  of threads on 127.0.0.1: a request leaves at its scheduled time whether or not earlier ones answered),
+- webhook receive: signed GitHub deliveries posted at a fixed rate to gunicorn as production runs it for
+  webhooks (docker-compose's `receiver` command), by an open-loop load generator of threads on 127.0.0.1
+  (a request leaves at its scheduled time whether or not earlier ones answered),
   verified, stored and enqueued; latency percentiles and the rate sustained; then workers drain what was
   stored, and the row says how many were applied and how long it took;
 - pages at 20 concurrent users, each waiting 0.5-1.5 s between requests (and, for the capacity, back to
@@ -159,15 +160,24 @@ def _environment(queue: str) -> dict[str, str]:
     return env
 
 
+def receiver_arguments(app: str | None = None) -> list[str]:
+    """How production serves webhooks (docker-compose's `receiver`), with another application when given."""
+    from accountability.devtools.compose import gunicorn_arguments
+
+    arguments = gunicorn_arguments("receiver")
+    return [app or arguments[0], *arguments[1:]]
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], *, workers: int, app: str = "accountability.wsgi"):
+def gunicorn(env: dict[str, str], *, workers: int = 4, app: str = "accountability.wsgi", arguments=None):
+    """gunicorn on a free port: with `arguments` (application and options) as given, else `workers` sync
+    workers, or BENCH_WEB_ARGS's worker model (e.g. "--worker-class gthread --workers 3 --threads 8")."""
     port = _free_port()
+    chosen = os.environ.get("BENCH_WEB_ARGS", "").split() or ["--workers", str(workers)]
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            app,
-            # BENCH_WEB_ARGS replaces the worker model, e.g. "--worker-class gthread --workers 3 --threads 8".
-            *(os.environ.get("BENCH_WEB_ARGS", "").split() or ("--workers", str(workers))),
+            *(arguments or [app, *chosen]),
             *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
             "--no-control-socket",
         ],
@@ -325,15 +335,8 @@ def measure_receive(plan: LoadPlan, env: dict[str, str], *, old: int) -> list[tu
     warm_up = SignedDeployments(template, f"{run}w")  # not counted as stored
     path = f"/webhooks/github/{source.name}/"
 
-    with gunicorn(env, workers=4) as port:
-        http_load(port=port, request=lambda n: ("POST", path, *warm_up(n)), count=200, threads=8)
-        result = http_load(
-            port=port,
-            request=lambda n: ("POST", path, *deliveries(n)),
-            count=count,
-            threads=64,
-            rate=plan.receive_rate,
-        )
+    with gunicorn(env, arguments=receiver_arguments()) as port:
+        result = _at_rate(port, path, deliveries, warm_up, count=count, rate=plan.receive_rate)
     measured = Delivery.objects.filter(source=source, external_id__startswith=f"bench-{run}-")
     stored = measured.count()
     # §16 asks for every one processed. Two cores cannot receive 500/s and apply them at the same time, so
@@ -361,6 +364,7 @@ def measure_receive(plan: LoadPlan, env: dict[str, str], *, old: int) -> list[tu
             f"{sustained:,.0f}/s",
             sustained >= plan.receive_rate * 0.98 and stored == count,
         ),
+        _floor_at_rate(plan, env, template),
         (
             f"webhook receive, every one processed ({processed:,} of {count:,}{others}) by one worker "
             "process draining the backlog after the load",
@@ -371,49 +375,99 @@ def measure_receive(plan: LoadPlan, env: dict[str, str], *, old: int) -> list[tu
     ]
 
 
+def _at_rate(port: int, path: str, deliveries, warm_up, *, count: int, rate: int) -> LoadResult:
+    """`count` deliveries at `rate` a second (open loop, 64 threads), after 200 to warm up the workers."""
+    http_load(port=port, request=lambda n: ("POST", path, *warm_up(n)), count=200, threads=8)
+    return http_load(
+        port=port, request=lambda n: ("POST", path, *deliveries(n)), count=count, threads=64, rate=rate
+    )
+
+
+FLOOR = "accountability.devtools.bench_anchor"
+FLOOR_SECONDS = 60
+
+
+def _floor_at_rate(plan: LoadPlan, env: dict[str, str], template: dict) -> tuple:
+    """Bare Django with its Redis push (the anchor's floor) under the receive row's own server and load, for
+    at most FLOOR_SECONDS: whether this machine carries the row at all, whatever the product does."""
+    seconds = min(plan.receive_seconds, FLOOR_SECONDS)
+    run = os.urandom(3).hex()
+    deliveries, warm_up = SignedDeployments(template, f"{run}f"), SignedDeployments(template, f"{run}fw")
+    with (
+        _floor_table(),
+        gunicorn({**env, "BENCH_ANCHOR_PUSH": "1"}, arguments=receiver_arguments(FLOOR)) as port,
+    ):
+        result = _at_rate(
+            port,
+            "/webhooks/github/floor/",
+            deliveries,
+            warm_up,
+            count=plan.receive_rate * seconds,
+            rate=plan.receive_rate,
+        )
+    p50, p95, p99 = (result.percentile(f) for f in (0.50, 0.95, 0.99))
+    return (
+        f"  bare Django + Redis push at that rate, {seconds} s: p50 / p95 / p99, sustained "
+        f"({result.statuses.get(202, 0):,} of {plan.receive_rate * seconds:,} answered 202)",
+        "-",
+        f"{p50:.0f} / {p95:.0f} / {p99:.0f} ms, {plan.receive_rate * seconds / result.elapsed:,.0f}/s",
+        None,
+    )
+
+
+@contextmanager
+def _floor_table():
+    """The floor's table and Redis list (devtools/bench_anchor.py), while a measurement needs them."""
+    from django.db import connection
+
+    from accountability.devtools.bench_anchor import CREATE_TABLE, TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_TABLE)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        _drop_redis_list(f"{TABLE}:queue")
+
+
 ANCHOR_ROUNDS = 3
 ANCHOR_CONNECTIONS = 32
 
 
 def measure_anchor(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     """The product's receiver beside bare Django (accountability/devtools/bench_anchor.py), with and without
-    a Redis push, each under the same gunicorn (4 workers) and the same load: unique signed deliveries back
+    a Redis push, each under production's receiver command (docker-compose's `receiver`, 4 sync workers) and
+    the same load: unique signed deliveries back
     to back from 32 connections, the three servers in turn, three rounds, medians. The load generator shares
     the two cores with the servers, so absolute rates are lower than a separate client would see; it loads
     each server alike, which is what the ratios need."""
     from statistics import median
 
-    from django.db import connection
-
-    from accountability.devtools.bench_anchor import CREATE_TABLE, TABLE
-
     source = _source("bench-anchor")
     template = json.loads(DEPLOYMENT_SAMPLE.read_text())
-    with connection.cursor() as cursor:
-        cursor.execute(CREATE_TABLE)
     servers = {
-        "product": ("accountability.wsgi", {}),
-        "bare Django": ("accountability.devtools.bench_anchor", {}),
-        "bare Django + Redis push": ("accountability.devtools.bench_anchor", {"BENCH_ANCHOR_PUSH": "1"}),
+        "product": (None, {}),  # compose's own application
+        "bare Django": (FLOOR, {}),
+        "bare Django + Redis push": (FLOOR, {"BENCH_ANCHOR_PUSH": "1"}),
     }
     rates: dict[str, list[float]] = {name: [] for name in servers}
     p99s: dict[str, list[float]] = {name: [] for name in servers}
     count = plan.anchor_requests
     try:
-        for round_number in range(ANCHOR_ROUNDS):
-            for name, (app, extra) in servers.items():
-                deliveries = SignedDeployments(template, f"{os.urandom(3).hex()}a{round_number}")
-                result = _capacity(
-                    {**env, **extra}, app, f"/webhooks/github/{source.name}/", deliveries, count
-                )
-                answered = result.statuses.get(202, 0)
-                rates[name].append(answered / result.elapsed)
-                p99s[name].append(result.percentile(0.99))
+        with _floor_table():
+            for round_number in range(ANCHOR_ROUNDS):
+                for name, (app, extra) in servers.items():
+                    deliveries = SignedDeployments(template, f"{os.urandom(3).hex()}a{round_number}")
+                    result = _capacity(
+                        {**env, **extra}, app, f"/webhooks/github/{source.name}/", deliveries, count
+                    )
+                    answered = result.statuses.get(202, 0)
+                    rates[name].append(answered / result.elapsed)
+                    p99s[name].append(result.percentile(0.99))
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
         _forget_deliveries(source)
-        _drop_redis_list(f"{TABLE}:queue")
     rate = {name: median(values) for name, values in rates.items()}
     p99 = {name: median(values) for name, values in p99s.items()}
     # A server that answered no 202 at all has no rate to divide by: its ratio reads nan, never met.
@@ -442,9 +496,9 @@ def measure_anchor(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     ]
 
 
-def _capacity(env: dict[str, str], app: str, path: str, deliveries, count: int) -> LoadResult:
+def _capacity(env: dict[str, str], app: str | None, path: str, deliveries, count: int) -> LoadResult:
     """`count` deliveries back to back from ANCHOR_CONNECTIONS connections, after 200 to warm up."""
-    with gunicorn(env, workers=4, app=app) as port:
+    with gunicorn(env, arguments=receiver_arguments(app)) as port:
         http_load(port=port, request=lambda n: ("POST", path, *deliveries(-n - 1)), count=200, threads=8)
         return http_load(
             port=port,

@@ -7,12 +7,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from django.conf import settings
 
-COMPOSE = yaml.safe_load((Path(settings.BASE_DIR) / "docker-compose.yml").read_text())
+from accountability.devtools.compose import compose
+from accountability.ingest.middleware import PREFIX as WEBHOOKS
+
+COMPOSE = compose()
 SETTINGS_SOURCE = (Path(settings.BASE_DIR) / "accountability" / "settings.py").read_text()
-APP_SERVICES = ["migrate", "web", "worker", "beat"]
+APP_SERVICES = ["migrate", "web", "receiver", "worker", "beat"]
 
 
 def settings_variables() -> set[str]:
@@ -22,7 +24,7 @@ def settings_variables() -> set[str]:
 
 
 def test_it_has_the_production_services():
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(COMPOSE["services"])
+    assert {"postgres", "redis", "proxy", "web", "receiver", "worker", "beat"} <= set(COMPOSE["services"])
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
@@ -66,12 +68,13 @@ def test_migrations_run_as_the_owner_and_the_app_as_its_restricted_role():
     migrate = " ".join(COMPOSE["services"]["migrate"]["command"])
     assert "manage.py migrate" in migrate
     role = re.search(r"grant_app_role --role (\w+)", migrate).group(1)
-    for service in ("web", "worker", "beat"):
+    for service in ("web", "receiver", "worker", "beat"):
         assert database_url(service).username == role != owner
 
 
-def test_web_runs_gunicorn_on_our_application():
-    command = COMPOSE["services"]["web"]["command"]
+@pytest.mark.parametrize("service", ["web", "receiver"])
+def test_web_and_receiver_run_gunicorn_on_our_application(service):
+    command = COMPOSE["services"][service]["command"]
     assert command[0] == "gunicorn"
     module, attribute = command[1].split(":")
     assert callable(getattr(importlib.import_module(module), attribute))
@@ -84,10 +87,11 @@ def test_worker_and_beat_run_our_celery_app(service, role):
     assert importlib.import_module("accountability").celery_app.main == "accountability"
 
 
-def test_the_healthcheck_asks_our_health_endpoint():
+@pytest.mark.parametrize("service", ["web", "receiver"])
+def test_the_healthcheck_asks_our_health_endpoint(service):
     from django.urls import resolve
 
-    healthcheck = " ".join(COMPOSE["services"]["web"]["healthcheck"]["test"])
+    healthcheck = " ".join(COMPOSE["services"][service]["healthcheck"]["test"])
     path = re.search(r"http://127\.0\.0\.1:8000(/\S*?)'", healthcheck).group(1)
     assert resolve(path).url_name == "healthz"
 
@@ -96,6 +100,7 @@ def test_nginx_buffers_requests_in_front_of_gunicorn_with_timeouts():
     """Issue 14: slow clients must hold nginx connections, never gunicorn's sync workers."""
     services = COMPOSE["services"]
     assert "ports" not in services["web"], "gunicorn is reached only through the proxy"
+    assert "ports" not in services["receiver"], "gunicorn is reached only through the proxy"
     assert services["proxy"]["image"].startswith("nginx:")
     assert services["proxy"]["ports"] == ["8000:8080"]
     conf = COMPOSE["configs"]["nginx"]["content"]
@@ -105,12 +110,40 @@ def test_nginx_buffers_requests_in_front_of_gunicorn_with_timeouts():
         "proxy_request_buffering on;",
         "proxy_buffering on;",
         "server web:8000;",
+        "server receiver:8000;",
         "proxy_set_header X-Forwarded-For $$remote_addr;",
     ):
         assert directive in conf
     # The proxy's fixed address is the one the app trusts to name the client.
     address = services["proxy"]["networks"]["default"]["ipv4_address"]
     assert services["web"]["environment"]["TRUSTED_PROXIES"] == address
+
+
+def test_nginx_sends_webhooks_to_the_receiver_and_the_rest_to_web():
+    """Issue 19: deliveries are served by the sync workers the bench measures, pages by web's asgi worker."""
+    conf = COMPOSE["configs"]["nginx"]["content"]
+    locations = dict(re.findall(r"location (\S+) \{([^}]*)\}", conf))
+    assert set(locations) == {"/", WEBHOOKS}
+    assert "proxy_pass http://app;" in locations["/"]
+    assert "proxy_pass http://receiver;" in locations[WEBHOOKS]
+    for block in locations.values():
+        assert "proxy_set_header X-Forwarded-For $$remote_addr;" in block
+        assert "proxy_set_header Host $$host;" in block
+    # Every receiver is under that prefix, so none is left to the asgi worker.
+    from django.urls import reverse
+
+    from accountability.ingest.sources import WEBHOOK_KINDS
+
+    for kind in WEBHOOK_KINDS:
+        assert reverse(f"ingest:receive-{kind}", kwargs={"name": "x"}).startswith(WEBHOOKS)
+
+
+def test_the_receiver_runs_sync_workers_with_persistent_connections():
+    """The asgi worker cost 2.6 times the CPU a delivery; a sync worker keeps its database connection."""
+    command = COMPOSE["services"]["receiver"]["command"]
+    assert "--worker-class" not in command
+    assert command[1] == "accountability.wsgi:application"
+    assert "DATABASE_CONN_MAX_AGE" not in COMPOSE["services"]["receiver"]["environment"]
 
 
 def test_production_needs_the_ledger_checkpoint_key():
@@ -120,7 +153,7 @@ def test_production_needs_the_ledger_checkpoint_key():
 
 def test_web_and_worker_share_the_directory_of_their_prometheus_series():
     mounts = {}
-    for service in ("web", "worker"):
+    for service in ("web", "receiver", "worker"):
         directory = COMPOSE["services"][service]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
         [volume] = [
             mount.split(":")[0]
@@ -128,5 +161,5 @@ def test_web_and_worker_share_the_directory_of_their_prometheus_series():
             if mount.endswith(f":{directory}")
         ]
         mounts[service] = (volume, directory)
-    assert mounts["web"] == mounts["worker"]
+    assert mounts["web"] == mounts["receiver"] == mounts["worker"]
     assert mounts["web"][0] in COMPOSE["volumes"]

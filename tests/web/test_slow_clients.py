@@ -20,14 +20,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 from django.conf import settings
 
+from accountability.devtools.compose import compose, gunicorn_arguments
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.django_db
 
-COMPOSE = yaml.safe_load((Path(settings.BASE_DIR) / "docker-compose.yml").read_text())
 SLOW_CLIENTS = 50
 HOLD_SECONDS = 8
 PRODUCTION = {
@@ -45,28 +44,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def compose_gunicorn_arguments() -> list[str]:
-    """docker-compose's gunicorn command (application and options) without its program and bind address."""
-    command = list(COMPOSE["services"]["web"]["command"])
-    assert command[0] == "gunicorn"
-    arguments = command[1:]
-    at = arguments.index("--bind")
-    del arguments[at : at + 2]
-    return arguments
-
-
 @pytest.fixture
 def gunicorn(app_database_url):
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(PRODUCTION, DATABASE_URL=app_database_url)
-    web_environment = COMPOSE["services"]["web"].get("environment", {})
+    web_environment = compose()["services"]["web"].get("environment", {})
     if "DATABASE_CONN_MAX_AGE" in web_environment:  # the web service's own, as compose sets it
         env["DATABASE_CONN_MAX_AGE"] = web_environment["DATABASE_CONN_MAX_AGE"]
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            *compose_gunicorn_arguments(),
+            *gunicorn_arguments("web"),
             *("--bind", f"127.0.0.1:{port}"),
             "--no-control-socket",  # its default path is shared by every gunicorn of the machine
             *("--access-logfile", "/dev/null"),
