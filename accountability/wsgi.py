@@ -1,5 +1,5 @@
 """WSGI entry point: production's webhook receiver (docker-compose.yml's `receiver`, gunicorn's sync workers,
-what `make bench` measures), where a delivery costs 2.6 times less CPU than under the asgi worker
+what `make bench` measures), where a delivery costs about a quarter of the CPU it costs under the asgi worker
 (docs/PERFORMANCE.md, "Where production serves webhooks")."""
 
 import os

@@ -139,7 +139,7 @@ def test_nginx_sends_webhooks_to_the_receiver_and_the_rest_to_web():
 
 
 def test_the_receiver_runs_sync_workers_with_persistent_connections():
-    """The asgi worker cost 2.6 times the CPU a delivery; a sync worker keeps its database connection."""
+    """The asgi worker cost ~4 times the CPU a delivery; a sync worker keeps its database connection."""
     command = COMPOSE["services"]["receiver"]["command"]
     assert "--worker-class" not in command
     assert command[1] == "accountability.wsgi:application"
