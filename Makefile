@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 DEVSTACK := $(BIN)/python -m accountability.devtools.devstack
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test venv lint format bench chaos chromium clean
+.PHONY: run test venv lint format bench chaos test-packages clean
 
 run: venv
 	$(DEVSTACK) run
 
-test: venv chromium
+test: venv test-packages
 	$(DEVSTACK) exec -- $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
@@ -46,9 +46,10 @@ CHAOS ?= full
 chaos: venv
 	CHAOS=$(CHAOS) $(BIN)/python -m accountability.devtools.chaos
 
-# Browser tests drive the system Chromium (Playwright cannot download its own here).
-chromium:
-	@test -x /usr/bin/chromium || scripts/install-chromium
+# Browser tests drive the system Chromium (Playwright cannot download its own here); the proxy's tests run
+# Debian's nginx with docker-compose's configuration.
+test-packages:
+	@test -x /usr/bin/chromium -a -x /usr/sbin/nginx || scripts/install-test-packages
 
 # Regenerate the lock file after editing pyproject.toml.
 lock: venv
