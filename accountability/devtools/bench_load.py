@@ -169,7 +169,13 @@ def receiver_arguments(app: str | None = None) -> list[str]:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], *, workers: int = 4, app: str = "accountability.wsgi", arguments=None):
+def gunicorn(
+    env: dict[str, str],
+    *,
+    workers: int = 4,
+    app: str = "accountability.wsgi",
+    arguments: list[str] | None = None,
+):
     """gunicorn on a free port: with `arguments` (application and options) as given, else `workers` sync
     workers, or BENCH_WEB_ARGS's worker model (e.g. "--worker-class gthread --workers 3 --threads 8")."""
     port = _free_port()
@@ -439,10 +445,9 @@ ANCHOR_CONNECTIONS = 32
 def measure_anchor(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     """The product's receiver beside bare Django (accountability/devtools/bench_anchor.py), with and without
     a Redis push, each under production's receiver command (docker-compose's `receiver`, 4 sync workers) and
-    the same load: unique signed deliveries back
-    to back from 32 connections, the three servers in turn, three rounds, medians. The load generator shares
-    the two cores with the servers, so absolute rates are lower than a separate client would see; it loads
-    each server alike, which is what the ratios need."""
+    the same load: unique signed deliveries back to back from 32 connections, the three servers in turn, three
+    rounds, medians. The load generator shares the two cores with the servers, so absolute rates are lower
+    than a separate client would see; it loads each server alike, which is what the ratios need."""
     from statistics import median
 
     source = _source("bench-anchor")
