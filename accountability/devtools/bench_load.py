@@ -7,8 +7,8 @@ Called by accountability/analysis/bench.py (same database, same table) once the 
   (a request leaves at its scheduled time whether or not earlier ones answered),
   verified, stored and enqueued; latency percentiles and the rate sustained; then workers drain what was
   stored, and the row says how many were applied and how long it took;
-- pages at 20 concurrent users, each waiting 0.5-1.5 s between requests (and, for the capacity, back to
-  back): the risk review, filtered, as a full page and as its htmx partial, the who-owns-what search and
+- pages on gunicorn as production runs it for them (docker-compose's `web`) at 20 concurrent users, each
+  waiting 0.5-1.5 s between requests (and, for the capacity, back to back): the risk review, filtered, as a full page and as its htmx partial, the who-owns-what search and
   the service page; p95 and partial size;
 - enqueue → applied lag at 100 deliveries/s with one worker process;
 - incident delivered → suspects visible, one PagerDuty incident at a time, one worker;
@@ -160,12 +160,18 @@ def _environment(queue: str) -> dict[str, str]:
     return env
 
 
-def receiver_arguments(app: str | None = None) -> list[str]:
-    """How production serves webhooks (docker-compose's `receiver`), with another application when given."""
-    from accountability.devtools.compose import gunicorn_arguments
+def served_as(service: str, env: dict[str, str], *, app: str | None = None):
+    """gunicorn as docker-compose's `service` runs it (`receiver` for webhooks, `web` for pages): its command,
+    another application when given, and its own DATABASE_CONN_MAX_AGE. An access log it keeps is written to
+    /dev/null rather than into the bench's output."""
+    from accountability.devtools.compose import gunicorn_arguments, own_environment
 
-    arguments = gunicorn_arguments("receiver")
-    return [app or arguments[0], *arguments[1:]]
+    arguments = gunicorn_arguments(service)
+    arguments = [
+        "/dev/null" if before == "--access-logfile" else argument
+        for before, argument in zip(["", *arguments], arguments, strict=False)
+    ]
+    return gunicorn({**env, **own_environment(service)}, arguments=[app or arguments[0], *arguments[1:]])
 
 
 @contextmanager
@@ -341,7 +347,7 @@ def measure_receive(plan: LoadPlan, env: dict[str, str], *, old: int) -> list[tu
     warm_up = SignedDeployments(template, f"{run}w")  # not counted as stored
     path = f"/webhooks/github/{source.name}/"
 
-    with gunicorn(env, arguments=receiver_arguments()) as port:
+    with served_as("receiver", env) as port:
         result = _at_rate(port, path, deliveries, warm_up, count=count, rate=plan.receive_rate)
     measured = Delivery.objects.filter(source=source, external_id__startswith=f"bench-{run}-")
     stored = measured.count()
@@ -401,7 +407,7 @@ def _floor_at_rate(plan: LoadPlan, env: dict[str, str], template: dict) -> tuple
     deliveries, warm_up = SignedDeployments(template, f"{run}f"), SignedDeployments(template, f"{run}fw")
     with (
         _floor_table(),
-        gunicorn({**env, "BENCH_ANCHOR_PUSH": "1"}, arguments=receiver_arguments(FLOOR)) as port,
+        served_as("receiver", {**env, "BENCH_ANCHOR_PUSH": "1"}, app=FLOOR) as port,
     ):
         result = _at_rate(
             port,
@@ -503,7 +509,7 @@ def measure_anchor(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
 
 def _capacity(env: dict[str, str], app: str | None, path: str, deliveries, count: int) -> LoadResult:
     """`count` deliveries back to back from ANCHOR_CONNECTIONS connections, after 200 to warm up."""
-    with gunicorn(env, arguments=receiver_arguments(app)) as port:
+    with served_as("receiver", env, app=app) as port:
         http_load(port=port, request=lambda n: ("POST", path, *deliveries(-n - 1)), count=200, threads=8)
         return http_load(
             port=port,
@@ -667,10 +673,11 @@ THINK_SECONDS = (0.5, 1.5)
 
 
 def measure_pages(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
-    """Each page kind at 20 users who wait a think time of 0.5-1.5 s between a response and their
-    next request (people click every few seconds; this is harsher), against the §16 targets; then
-    the same requests back to back, no think time, as an informational row: the capacity of the
-    machine (requests per second, and the queueing that 20 users firing without pause see)."""
+    """Each page kind, served as production serves pages (docker-compose's `web`: gunicorn's asgi worker,
+    no persistent database connections), at 20 users who wait a think time of 0.5-1.5 s between a
+    response and their next request (people click every few seconds; this is harsher), against the §16
+    targets; then the same requests back to back, no think time, as an informational row: the capacity
+    of the machine (requests per second, and the queueing that 20 users firing without pause see)."""
     from accountability.catalog.models import Service
 
     subprocess.run(
@@ -695,7 +702,7 @@ def measure_pages(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
     rows = []
     count = USERS * plan.page_requests_per_user
     think = f"think {THINK_SECONDS[0]}-{THINK_SECONDS[1]} s"
-    with gunicorn(env, workers=4) as port:
+    with served_as("web", env) as port:
         for name, (url, extra, target) in pages.items():
             headers = {"Cookie": cookie, **extra}
 

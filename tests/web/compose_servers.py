@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from accountability.devtools.compose import compose, gunicorn_arguments
+from accountability.devtools.compose import compose, gunicorn_arguments, own_environment
 from tests.conftest import wait_until
 
 NGINX = "/usr/sbin/nginx"
@@ -50,10 +50,7 @@ def compose_gunicorn(service: str, database_url: str, **environment: str):
     production settings above and `environment` on top; yields its port once every worker has answered."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(PRODUCTION, DATABASE_URL=database_url, **environment)
-    own = compose()["services"][service].get("environment", {})
-    if "DATABASE_CONN_MAX_AGE" in own:
-        env["DATABASE_CONN_MAX_AGE"] = own["DATABASE_CONN_MAX_AGE"]
+    env.update(PRODUCTION, DATABASE_URL=database_url, **own_environment(service), **environment)
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
