@@ -8,8 +8,8 @@ Called by accountability/analysis/bench.py (same database, same table) once the 
   verified, stored and enqueued; latency percentiles and the rate sustained; then workers drain what was
   stored, and the row says how many were applied and how long it took;
 - pages on gunicorn as production runs it for them (docker-compose's `web`) at 20 concurrent users, each
-  waiting 0.5-1.5 s between requests (and, for the capacity, back to back): the risk review, filtered, as a full page and as its htmx partial, the who-owns-what search and
-  the service page; p95 and partial size;
+  waiting 0.5-1.5 s between requests (and, for the capacity, back to back): the risk review, filtered, as
+  a full page and as its htmx partial, the who-owns-what search and the service page; p95 and partial size;
 - enqueue → applied lag at 100 deliveries/s with one worker process;
 - incident delivered → suspects visible, one PagerDuty incident at a time, one worker;
 - the receiver's capacity beside bare Django's (devtools/bench_anchor.py), with and without a Redis push;
@@ -673,11 +673,11 @@ THINK_SECONDS = (0.5, 1.5)
 
 
 def measure_pages(plan: LoadPlan, env: dict[str, str]) -> list[tuple]:
-    """Each page kind, served as production serves pages (docker-compose's `web`: gunicorn's asgi worker,
-    no persistent database connections), at 20 users who wait a think time of 0.5-1.5 s between a
-    response and their next request (people click every few seconds; this is harsher), against the §16
-    targets; then the same requests back to back, no think time, as an informational row: the capacity
-    of the machine (requests per second, and the queueing that 20 users firing without pause see)."""
+    """Each page kind, served as production serves pages (docker-compose's `web` command), at 20 users who
+    wait a think time of 0.5-1.5 s between a response and their next request (people click every few
+    seconds; this is harsher), against the §16 targets; then the same requests back to back, no think
+    time, as an informational row: the capacity of the machine (requests per second, and the queueing that
+    20 users firing without pause see)."""
     from accountability.catalog.models import Service
 
     subprocess.run(

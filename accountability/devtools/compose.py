@@ -25,6 +25,6 @@ def gunicorn_arguments(service: str) -> list[str]:
 
 def own_environment(service: str) -> dict[str, str]:
     """What the service sets for itself beyond the shared settings and that a process started here must
-    share: its DATABASE_CONN_MAX_AGE (0 for `web`'s asgi worker)."""
+    share: its DATABASE_CONN_MAX_AGE, when it sets one (an asgi worker would want 0)."""
     environment = compose()["services"][service].get("environment", {})
     return {name: environment[name] for name in ("DATABASE_CONN_MAX_AGE",) if name in environment}
