@@ -1,6 +1,6 @@
-"""ASGI entry point: gunicorn's asgi worker serves it in production (docker-compose.yml's `web`: pages and the
-API), so that a slow client costs a waiting coroutine, not a worker (docs/PERFORMANCE.md, "Slow clients").
-Webhooks go to the receiver's sync workers instead (wsgi.py)."""
+"""ASGI entry point, for an ASGI server. Production serves the WSGI one (wsgi.py): under gunicorn's asgi
+worker, with the connection per request Django wants there, pages and deliveries cost several times the CPU
+(docs/PERFORMANCE.md, "Where production serves webhooks")."""
 
 import os
 

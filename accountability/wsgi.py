@@ -1,6 +1,5 @@
-"""WSGI entry point: production's webhook receiver (docker-compose.yml's `receiver`, gunicorn's sync workers,
-what `make bench` measures), where a delivery costs about a quarter of the CPU it costs under the asgi worker
-(docs/PERFORMANCE.md, "Where production serves webhooks")."""
+"""WSGI entry point: what production serves (docker-compose.yml's `web` and `receiver`, gunicorn's sync
+workers behind nginx) and what `make bench` measures."""
 
 import os
 
