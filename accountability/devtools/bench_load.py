@@ -162,16 +162,16 @@ def _environment(queue: str) -> dict[str, str]:
 
 def served_as(service: str, env: dict[str, str], *, app: str | None = None):
     """gunicorn as docker-compose's `service` runs it (`receiver` for webhooks, `web` for pages): its command,
-    another application when given, and its own DATABASE_CONN_MAX_AGE. An access log it keeps is written to
-    /dev/null rather than into the bench's output."""
-    from accountability.devtools.compose import gunicorn_arguments, own_environment
+    another application when given. An access log it keeps is written to /dev/null rather than into the
+    bench's output."""
+    from accountability.devtools.compose import gunicorn_arguments
 
     arguments = gunicorn_arguments(service)
     arguments = [
         "/dev/null" if before == "--access-logfile" else argument
         for before, argument in zip(["", *arguments], arguments, strict=False)
     ]
-    return gunicorn({**env, **own_environment(service)}, arguments=[app or arguments[0], *arguments[1:]])
+    return gunicorn(env, arguments=[app or arguments[0], *arguments[1:]])
 
 
 @contextmanager

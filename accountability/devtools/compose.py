@@ -21,10 +21,3 @@ def gunicorn_arguments(service: str) -> list[str]:
     at = arguments.index("--bind")
     del arguments[at : at + 2]
     return arguments
-
-
-def own_environment(service: str) -> dict[str, str]:
-    """What the service sets for itself beyond the shared settings and that a process started here must
-    share: its DATABASE_CONN_MAX_AGE, when it sets one (an asgi worker would want 0)."""
-    environment = compose()["services"][service].get("environment", {})
-    return {name: environment[name] for name in ("DATABASE_CONN_MAX_AGE",) if name in environment}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from accountability.devtools.compose import compose, gunicorn_arguments, own_environment
+from accountability.devtools.compose import compose, gunicorn_arguments
 from tests.conftest import wait_until
 
 NGINX = "/usr/sbin/nginx"
@@ -46,11 +46,11 @@ def healthz_seconds(port: int, timeout: float = 5.0) -> float | None:
 
 @contextmanager
 def compose_gunicorn(service: str, database_url: str, **environment: str):
-    """gunicorn as compose's `service` runs it (its command and its own DATABASE_CONN_MAX_AGE), with the
-    production settings above and `environment` on top; yields its port once every worker has answered."""
+    """gunicorn as compose's `service` runs it (its command), with the production settings above and
+    `environment` on top; yields its port once every worker has answered."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(PRODUCTION, DATABASE_URL=database_url, **own_environment(service), **environment)
+    env.update(PRODUCTION, DATABASE_URL=database_url, **environment)
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
