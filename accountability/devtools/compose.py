@@ -1,5 +1,6 @@
 """What docker-compose.yml runs, for the tests and the bench that must run the same (Docker is not here)."""
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -21,3 +22,11 @@ def gunicorn_arguments(service: str) -> list[str]:
     at = arguments.index("--bind")
     del arguments[at : at + 2]
     return arguments
+
+
+def app_environment_default(name: str) -> str:
+    """The value compose's application services get for `name` when the operator's .env says nothing:
+    `${NAME:-default}` gives its default, a literal itself."""
+    value = str(compose()["x-app"]["environment"][name])
+    match = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
+    return match.group(1) if match else value

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from accountability.devtools.compose import compose
+from accountability.devtools.compose import app_environment_default, compose
 from accountability.ingest.middleware import PREFIX as WEBHOOKS
 
 COMPOSE = compose()
@@ -165,3 +165,9 @@ def test_web_and_worker_share_the_directory_of_their_prometheus_series():
         mounts[service] = (volume, directory)
     assert mounts["web"] == mounts["receiver"] == mounts["worker"]
     assert mounts["web"][0] in COMPOSE["volumes"]
+
+
+def test_the_bench_serves_with_the_log_level_compose_gives_when_the_operator_sets_none():
+    """`make bench` starts its servers with these (bench_load.served_as): a JSON line per delivery stored."""
+    assert app_environment_default("LOG_LEVEL") == "INFO"
+    assert app_environment_default("DJANGO_DEBUG") == "0"  # a literal is its own default
