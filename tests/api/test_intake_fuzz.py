@@ -43,7 +43,7 @@ def change():
     return ChangeFactory(service=ServiceFactory(slug="payments"), sha="ab" * 20)
 
 
-def check(response):
+def assert_documented_answer(response):
     """What a pipeline relies on: never a 5xx; always JSON; an error says what was wrong in a non-empty
     message, an acceptance names the delivery it stored."""
     assert response.status_code < 500, response.content
@@ -60,15 +60,17 @@ def check(response):
 @SETTINGS
 @given(body=json_values)
 def test_it_never_fails_on_random_json(ci_client, change, body):
-    check(ci_client.post("/api/v1/changes", json.dumps(body), content_type="application/json"))
-    check(
+    assert_documented_answer(
+        ci_client.post("/api/v1/changes", json.dumps(body), content_type="application/json")
+    )
+    assert_documented_answer(
         ci_client.post(
             f"/api/v1/changes/payments/{change.sha}/evidence",
             json.dumps(body),
             content_type="application/json",
         )
     )
-    check(
+    assert_documented_answer(
         ci_client.post(
             f"/api/v1/changes/payments/{change.sha}/rollback-rehearsals",
             json.dumps(body),
@@ -82,7 +84,9 @@ def test_it_never_fails_on_random_json(ci_client, change, body):
 def test_it_never_fails_on_a_mutated_registration(ci_client, change, field, value):
     body = {**VALID, field: value}
 
-    check(ci_client.post("/api/v1/changes", json.dumps(body), content_type="application/json"))
+    assert_documented_answer(
+        ci_client.post("/api/v1/changes", json.dumps(body), content_type="application/json")
+    )
 
 
 @SETTINGS
@@ -91,5 +95,5 @@ def test_it_never_fails_on_random_bytes_and_paths(ci_client, change, raw, servic
     from urllib.parse import quote
 
     url = f"/api/v1/changes/{quote(service or 'x', safe='')}/{quote(sha or 'x', safe='')}/evidence"
-    check(ci_client.post("/api/v1/changes", raw, content_type="application/json"))
-    check(ci_client.post(url, raw, content_type="application/json"))
+    assert_documented_answer(ci_client.post("/api/v1/changes", raw, content_type="application/json"))
+    assert_documented_answer(ci_client.post(url, raw, content_type="application/json"))

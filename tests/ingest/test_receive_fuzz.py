@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 DOCUMENTED = {200, 202, 400, 401, 404, 413}
 
 
-def check(response, answers: set[int] = DOCUMENTED) -> dict:
+def assert_documented_answer(response, answers: set[int] = DOCUMENTED) -> dict:
     """What a sender relies on: never a 5xx; always JSON; a refusal says why in a non-empty error, a receipt
     names the delivery stored (202) or found again (200)."""
     assert response.status_code < 500, response.content
@@ -155,7 +155,7 @@ def sources():
     ),
 )
 def test_random_bytes_and_headers_never_make_a_500(client, sources, kind, body, headers):
-    check(post(client, f"/webhooks/{kind}/fuzz-{kind}/", body, headers))
+    assert_documented_answer(post(client, f"/webhooks/{kind}/fuzz-{kind}/", body, headers))
 
 
 @pytest.mark.parametrize("kind", ["github", "pagerduty", "cdevents"])
@@ -170,7 +170,7 @@ def test_signed_random_bytes_never_make_a_500(client, sources, kind, data):
         body,
         signed_headers(kind, body, event_name, data.draw(header_text)),
     )
-    check(response, DOCUMENTED - {401})
+    assert_documented_answer(response, DOCUMENTED - {401})
 
 
 @pytest.mark.parametrize("kind", ["github", "pagerduty", "cdevents"])
@@ -190,7 +190,7 @@ def test_signed_mutated_samples_never_make_a_500_nor_an_internal_error(client, s
     response = post(
         client, f"/webhooks/{kind}/fuzz-{kind}/", body, signed_headers(kind, body, event_name, delivery_id)
     )
-    check(response, {200, 202, 400})
+    assert_documented_answer(response, {200, 202, 400})
     event(f"answered {response.status_code}")
     if response.status_code == 202:
         delivery_process(delivery_id=response.json()["delivery"])
